@@ -1,0 +1,25 @@
+using BatchAspire.Api;
+using BatchAspire.Api.Auth;
+using BatchAspire.Api.Errors;
+using BatchAspire.Api.Jobs;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddBatchApi();
+
+var app = builder.Build();
+app.UseApiErrors();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapJobsApi();
+app.MapJobResultsApi();
+app.MapJobEventsApi();
+app.LogAuthMode();
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using BatchAspire.Core.Providers;
+using Microsoft.Extensions.Options;
+
+namespace BatchAspire.Core.Jobs;
+
+/// <summary>
+/// Turns a submission into a stored job, or into one clear error naming the offending item.
+/// Validation is complete before anything is written, so a bad submission stores nothing.
+/// </summary>
+public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IOptions<JobLimitsOptions> limits)
+{
+    public const string DefaultUrl = "/v1/chat/completions";
+    public static readonly string[] SupportedUrls = ["/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/responses"];
+    public static readonly string[] SupportedModes = ["fast"];
+
+    public async Task<(Job? Job, BatchError? Error)> SubmitAsync(string tenant, JobRequest request)
+    {
+        var (job, error) = Validate(tenant, request);
+        if (error is not null) return (null, error);
+        await store.CreateAsync(job!);
+        return (await store.GetAnyAsync(job!.Id), null);
+    }
+
+    public (NewJob? Job, BatchError? Error) Validate(string tenant, JobRequest request)
+    {
+        var o = limits.Value;
+        var mode = request.Mode ?? "fast";
+        if (!SupportedModes.Contains(mode))
+        {
+            return (null, BatchError.Invalid($"Unknown mode '{mode}'. Supported modes: {string.Join(", ", SupportedModes)}.", "mode", "invalid_mode"));
+        }
+        if (request.Items is not { Count: > 0 } items)
+        {
+            return (null, BatchError.Invalid("The job has no items: 'items' must be a non-empty array.", "items", "empty_items"));
+        }
+        if (items.Count > o.MaxItems)
+        {
+            return (null, BatchError.Invalid($"The job has {items.Count} items; at most {o.MaxItems} are allowed (BatchAspire:Jobs:MaxItems).", "items", "too_many_items"));
+        }
+        if (request.Metadata is { } metadata && metadata.Any(p => p.Key.Length > 64 || p.Value.Length > 512))
+        {
+            return (null, BatchError.Invalid("Metadata keys are at most 64 characters and values at most 512.", "metadata", "invalid_metadata"));
+        }
+
+        var stored = new StoredItem[items.Count];
+        var seen = new HashSet<string>(items.Count, StringComparer.Ordinal);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var (item, error) = ValidateItem(i, items[i], request.Model, seen, o);
+            if (error is not null) return (null, error);
+            stored[i] = item!;
+        }
+        return (new NewJob(NewJob.NewId(), tenant, mode, request.Model, stored, request.Metadata), null);
+    }
+
+    private (StoredItem?, BatchError?) ValidateItem(int i, JobItemRequest? item, string? defaultModel, HashSet<string> seen, JobLimitsOptions o)
+    {
+        var at = $"items[{i}]";
+        if (item is null) return (null, BatchError.Invalid($"Item {i} is null; each item is an object with 'custom_id' and 'body'.", at, "invalid_item"));
+        var name = item.CustomId is null ? $"Item {i}" : $"Item {i} (custom_id '{item.CustomId}')";
+        if (string.IsNullOrEmpty(item.CustomId))
+        {
+            return (null, BatchError.Invalid($"Item {i} has no custom_id; every item needs one, unique within the job.", at + ".custom_id", "missing_custom_id"));
+        }
+        if (item.CustomId.Length > o.MaxCustomIdLength)
+        {
+            return (null, BatchError.Invalid($"{name[..Math.Min(name.Length, 40)]}…: custom_id is longer than {o.MaxCustomIdLength} characters.", at + ".custom_id", "invalid_custom_id"));
+        }
+        if (!seen.Add(item.CustomId))
+        {
+            return (null, BatchError.Invalid($"{name} repeats a custom_id already used in this job; custom_id must be unique.", at + ".custom_id", "duplicate_custom_id"));
+        }
+        if (item.Body is not { } body || body.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+        {
+            return (null, BatchError.Invalid($"{name} has no body; 'body' is the provider request, a JSON object.", at + ".body", "missing_body"));
+        }
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return (null, BatchError.Invalid($"{name} has a body that is a JSON {body.ValueKind.ToString().ToLowerInvariant()}, not an object.", at + ".body", "invalid_body"));
+        }
+        var size = JsonMarshal.GetRawUtf8Value(body).Length;
+        if (size > o.MaxItemBytes)
+        {
+            return (null, BatchError.Invalid($"{name} has a body of {size} bytes; at most {o.MaxItemBytes} are allowed (BatchAspire:Jobs:MaxItemBytes).", at + ".body", "item_too_large"));
+        }
+        var url = item.Url ?? DefaultUrl;
+        if (!SupportedUrls.Contains(url))
+        {
+            return (null, BatchError.Invalid($"{name} targets '{url}'; supported endpoints: {string.Join(", ", SupportedUrls)}.", at + ".url", "invalid_url"));
+        }
+
+        var model = body.TryGetProperty("model", out var m) ? m.ValueKind == JsonValueKind.String ? m.GetString() : null : defaultModel;
+        if (body.TryGetProperty("model", out m) && m.ValueKind != JsonValueKind.String)
+        {
+            return (null, BatchError.Invalid($"{name} has a body.model that is not a string.", at + ".body.model", "invalid_model"));
+        }
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            return (null, BatchError.Invalid($"{name} names no model: set body.model, or the job's 'model'.", at + ".body.model", "missing_model"));
+        }
+        if (providers.Resolve(model) is not { } route)
+        {
+            return (null, BatchError.Invalid(
+                $"{name} asks for model '{model}', which no configured provider serves. Use 'provider/model' or configure BatchAspire:Providers:{{name}}:Models.",
+                at + ".body.model", "model_not_found"));
+        }
+        return (new StoredItem(item.CustomId, route.Provider, route.Model, url, WithModel(body, route.Model)), null);
+    }
+
+    /// <summary>The body as the provider must receive it: its <c>model</c> set to the resolved model name.</summary>
+    private static JsonElement WithModel(JsonElement body, string model)
+    {
+        if (body.TryGetProperty("model", out var m) && m.ValueEquals(model)) return body;
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("model", model);
+            foreach (var property in body.EnumerateObject())
+            {
+                if (!property.NameEquals("model")) property.WriteTo(w);
+            }
+            w.WriteEndObject();
+        }
+        return JsonDocument.Parse(buffer.WrittenMemory).RootElement;
+    }
+}

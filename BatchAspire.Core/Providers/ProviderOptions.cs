@@ -1,0 +1,55 @@
+namespace BatchAspire.Core.Providers;
+
+/// <summary>
+/// The providers BatchAspire can call, by name: section <c>BatchAspire:Providers:{name}</c>.
+/// Built-in <c>openai</c> and <c>sim</c> entries are always present and can be overridden key by key.
+/// </summary>
+public sealed class ProvidersOptions : Dictionary<string, ProviderOptions>
+{
+    public const string Section = "BatchAspire:Providers";
+
+    public ProvidersOptions() : base(StringComparer.OrdinalIgnoreCase) { }
+}
+
+public sealed class ProviderOptions
+{
+    /// <summary><c>openai</c> (any OpenAI-compatible server), <c>anthropic</c>, <c>gemini</c> or <c>simulated</c>.</summary>
+    public string? Type { get; set; }
+
+    /// <summary>Base URL including the version segment, e.g. <c>https://api.openai.com/v1</c>.</summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>The provider key. Never logged, traced, stored or returned.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Model names this provider serves; a trailing <c>*</c> matches a prefix (<c>gpt-*</c>).</summary>
+    public List<string> Models { get; set; } = [];
+
+    /// <summary>Per-attempt timeout of one provider call.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    public ProviderLimits Limits { get; set; } = new();
+
+    // Simulated provider only.
+    public double LatencyMs { get; set; }
+    public double LatencyJitterMs { get; set; }
+    public double FailureRate { get; set; }
+}
+
+/// <summary>Limits of one limit scope (provider account + model). 0 means not configured.</summary>
+public sealed class ProviderLimits
+{
+    public int RequestsPerMinute { get; set; }
+    public int TokensPerMinute { get; set; }
+    public int MaxConcurrency { get; set; }
+}
+
+public static class ProviderTypes
+{
+    public const string OpenAI = "openai";
+    public const string Anthropic = "anthropic";
+    public const string Gemini = "gemini";
+    public const string Simulated = "simulated";
+
+    public static readonly string[] All = [OpenAI, Anthropic, Gemini, Simulated];
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Store;
+using StackExchange.Redis;
+
+namespace BatchAspire.Core.Queue;
+
+/// <summary>Work as the Worker sees it: which job next, lease, renew, complete, reschedule, reap.</summary>
+public sealed class WorkQueue(IConnectionMultiplexer redis, JobScripts scripts, RedisKeys keys, TimeProvider time)
+{
+    private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>The next job in the round-robin (the list is rotated, so every Worker takes turns across jobs).</summary>
+    public async Task<string?> NextActiveJobAsync()
+    {
+        var id = await Db.ListMoveAsync(keys.ActiveJobs, keys.ActiveJobs, ListSide.Left, ListSide.Right);
+        return id.HasValue ? id.ToString() : null;
+    }
+
+    public async Task<IReadOnlyList<string>> ActiveJobIdsAsync() =>
+        [.. (await Db.ListRangeAsync(keys.ActiveJobs)).Select(v => v.ToString())];
+
+    /// <summary>Drops a job that has nothing left to dispatch from the round-robin.</summary>
+    public Task ForgetAsync(string jobId) => Db.ListRemoveAsync(keys.ActiveJobs, jobId);
+
+    public async Task<LeaseBatch> LeaseAsync(string jobId, int count, TimeSpan leaseDuration)
+    {
+        var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.LeaseItems, keys.JobScriptKeys(jobId),
+            [count, (long)leaseDuration.TotalMilliseconds]))!;
+        var status = raw[0].ToString();
+        var nextDue = (long)raw[1];
+        var now = time.GetUtcNow();
+        var items = new List<LeasedItem>((raw.Length - 2) / 3);
+        for (var i = 2; i + 2 < raw.Length; i += 3)
+        {
+            var itemJson = (byte[])raw[i + 1]!;
+            if (itemJson.Length == 0) continue; // staged data expired under a live job: nothing to run
+            var history = (byte[])raw[i + 2]!;
+            items.Add(new LeasedItem(
+                jobId,
+                (long)raw[i],
+                JsonSerializer.Deserialize<StoredItem>(itemJson, BatchJson.Options)!,
+                history.Length == 0 ? [] : JsonSerializer.Deserialize<List<AttemptRecord>>(history, BatchJson.Options)!,
+                now));
+        }
+        return new LeaseBatch(status, nextDue >= 0 ? TimeSpan.FromMilliseconds(nextDue) : null, items);
+    }
+
+    public async Task<long> RenewAsync(string jobId, IEnumerable<long> indexes, TimeSpan leaseDuration)
+    {
+        RedisValue[] args = [(long)leaseDuration.TotalMilliseconds, .. indexes.Select(i => (RedisValue)i)];
+        return args.Length == 1 ? 0 : (long)await scripts.RunAsync(JobScripts.RenewLeases, keys.JobScriptKeys(jobId), args);
+    }
+
+    /// <summary>Records final results of one job's items; returns how many were new and the job's status.</summary>
+    public async Task<(long Recorded, string Status)> CompleteAsync(string jobId, IReadOnlyList<ItemCompletion> completions)
+    {
+        var args = new RedisValue[completions.Count * 6];
+        for (var i = 0; i < completions.Count; i++)
+        {
+            var c = completions[i];
+            args[i * 6] = c.Index;
+            args[i * 6 + 1] = c.Succeeded ? "s" : "f";
+            args[i * 6 + 2] = c.ResultJson;
+            args[i * 6 + 3] = c.Usage.InputTokens;
+            args[i * 6 + 4] = c.Usage.OutputTokens;
+            args[i * 6 + 5] = c.CostPico;
+        }
+        var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.CompleteItems, keys.JobScriptKeys(jobId), args))!;
+        return ((long)raw[0], raw[1].ToString());
+    }
+
+    public async Task<(long Rescheduled, string Status)> RescheduleAsync(string jobId, IReadOnlyList<ItemReschedule> items)
+    {
+        var args = new RedisValue[items.Count * 4];
+        for (var i = 0; i < items.Count; i++)
+        {
+            var r = items[i];
+            args[i * 4] = r.Index;
+            args[i * 4 + 1] = (long)Math.Ceiling(Math.Max(0, r.Delay.TotalMilliseconds));
+            args[i * 4 + 2] = JsonSerializer.SerializeToUtf8Bytes(r.History, BatchJson.Options);
+            args[i * 4 + 3] = r.Kind switch
+            {
+                RescheduleKind.Retry => "retry",
+                RescheduleKind.RateLimited => "rate_limited",
+                _ => "release",
+            };
+        }
+        var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.RescheduleItems, keys.JobScriptKeys(jobId), args))!;
+        return ((long)raw[0], raw[1].ToString());
+    }
+
+    public async Task<(long Reaped, string Status)> ReapExpiredLeasesAsync(string jobId, int max = 1000)
+    {
+        var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.ReapExpiredLeases, keys.JobScriptKeys(jobId), [max]))!;
+        return ((long)raw[0], raw[1].ToString());
+    }
+}

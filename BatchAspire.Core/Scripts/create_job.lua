@@ -1,0 +1,16 @@
+-- create_job: makes a staged job live in one step, so a job is either fully stored or absent.
+-- The items and ids hashes were written beforehand with a short staging TTL; this removes it.
+-- ARGV[1] job id, ARGV[2] created_at (unix s, for the tenant index), ARGV[3..] meta field/value pairs.
+-- Returns 1, or 0 when the id already exists.
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local now = now_ms()
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[1], 'status', 'in_progress', 'in_progress_at', math.floor(now / 1000),
+  'cursor', 0, 'succeeded', 0, 'failed', 0, 'retries', 0, 'rate_limited', 0)
+redis.call('PERSIST', KEYS[2])
+redis.call('PERSIST', KEYS[9])
+redis.call('ZADD', KEYS[11], ARGV[2], ARGV[1])
+redis.call('RPUSH', KEYS[10], ARGV[1])
+return 1

@@ -1,0 +1,45 @@
+using StackExchange.Redis;
+
+namespace BatchAspire.Core.Store;
+
+/// <summary>The one place that knows every Redis key. Keys of one job share the hash tag <c>{job_id}</c>.</summary>
+public sealed class RedisKeys(string prefix)
+{
+    public string Prefix { get; } = prefix;
+
+    /// <summary>Ids of jobs with work to dispatch, rotated for round-robin scheduling.</summary>
+    public RedisKey ActiveJobs => Prefix + "active";
+
+    public RedisKey TenantJobs(string tenant) => $"{Prefix}tenant:{tenant}:jobs";
+
+    public RedisKey JobMeta(string jobId) => $"{Prefix}{{{jobId}}}:meta";
+    public RedisKey JobItems(string jobId) => $"{Prefix}{{{jobId}}}:items";
+    public RedisKey JobResults(string jobId) => $"{Prefix}{{{jobId}}}:results";
+    public RedisKey JobDone(string jobId) => $"{Prefix}{{{jobId}}}:done";
+    public RedisKey JobIds(string jobId) => $"{Prefix}{{{jobId}}}:ids";
+    public RedisKey JobLeased(string jobId) => $"{Prefix}{{{jobId}}}:leased";
+    public RedisKey JobDelayed(string jobId) => $"{Prefix}{{{jobId}}}:delayed";
+    public RedisKey JobHistory(string jobId) => $"{Prefix}{{{jobId}}}:history";
+
+    /// <summary>
+    /// The fixed KEYS layout every job script takes (documented in Scripts/_lib.lua). Only create_job
+    /// touches the tenant index, so only it passes the tenant.
+    /// </summary>
+    public RedisKey[] JobScriptKeys(string jobId, string? tenant = null)
+    {
+        RedisKey[] jobKeys =
+        [
+        JobMeta(jobId),
+        JobItems(jobId),
+        $"{Prefix}{{{jobId}}}:ready",
+        JobLeased(jobId),
+        JobDelayed(jobId),
+        JobResults(jobId),
+        JobDone(jobId),
+        JobHistory(jobId),
+        JobIds(jobId),
+        ActiveJobs,
+        ];
+        return tenant is null ? jobKeys : [.. jobKeys, TenantJobs(tenant)];
+    }
+}
