@@ -1,8 +1,12 @@
-using BatchAspire.Worker;
+namespace BatchAspire.Worker;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.AddServiceDefaults();
-builder.AddBatchWorker();
-
-var host = builder.Build();
-host.Run();
+internal static class Program
+{
+    private static void Main(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.AddServiceDefaults();
+        builder.AddBatchWorker();
+        builder.Build().Run();
+    }
+}

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Buffers;
 using BatchAspire.Api.Auth;
 using BatchAspire.Api.Errors;
 using BatchAspire.Core.Jobs;
@@ -63,11 +64,13 @@ public static class JobResultsApi
     private static async Task WriteLinesAsync(Stream stream, IReadOnlyList<byte[]> lines)
     {
         if (lines.Count == 0) return;
+        var chunk = new ArrayBufferWriter<byte>(lines.Sum(l => l.Length + 1));
         foreach (var line in lines)
         {
-            await stream.WriteAsync(line);
-            stream.WriteByte((byte)'\n');
+            chunk.Write(line);
+            chunk.Write("\n"u8);
         }
+        await stream.WriteAsync(chunk.WrittenMemory);
         await stream.FlushAsync();
     }
 }
