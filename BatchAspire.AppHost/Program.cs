@@ -16,4 +16,5 @@ root.SetAction((parse, stopping) => Launcher.RunAsync(
         parse.GetValue(dataDir)!,
         parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("ConnectionStrings__redis")),
     stopping));
-return await root.Parse(args).InvokeAsync();
+// Ctrl+C/SIGTERM cancels the action; give the children time to stop cleanly before the process is torn down.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
