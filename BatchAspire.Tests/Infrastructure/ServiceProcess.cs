@@ -13,6 +13,14 @@ public sealed class ServiceProcess : IDisposable
 
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
+    public int ExitCode
+    {
+        get
+        {
+            _process.WaitForExit(); // drains the redirected output too
+            return _process.ExitCode;
+        }
+    }
     public string Output => string.Join('\n', _output);
 
     public static ServiceProcess Start(string project, IDictionary<string, string> environment, params string[] args)
