@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Garnet;
 
-namespace BatchAspire.AppHost;
+namespace BatchAspire.EmbeddedStore;
 
 /// <summary>
 /// Microsoft Garnet, Redis-compatible, inside this process: the local default store. Lua is on and runs
