@@ -1,6 +1,10 @@
 using System.CommandLine;
 using BatchAspire.Cli;
 using BatchAspire.Cli.Commands;
+using Spectre.Console;
+
+// Piped output gets whole lines (tables, ids), not lines wrapped at an imagined 80 columns.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 4096;
 
 var root = new RootCommand(
     "batchaspire: run large batches of LLM requests on BatchAspire (submit, watch, results), or locally with no server (run).\n\n" +

@@ -11,6 +11,7 @@ public static class JobResultsApi
 {
     private const int Chunk = 1000;
     private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(200);
+    private static readonly byte[] Newline = "\n"u8.ToArray();
 
     public static RouteGroupBuilder MapJobResultsApi(this IEndpointRouteBuilder routes)
     {
@@ -66,7 +67,8 @@ public static class JobResultsApi
         foreach (var line in lines)
         {
             await stream.WriteAsync(line);
-            stream.WriteByte((byte)'\n');
+            // Kestrel forbids synchronous writes: WriteByte here failed every real (non-TestServer) results download.
+            await stream.WriteAsync(Newline);
         }
         await stream.FlushAsync();
     }

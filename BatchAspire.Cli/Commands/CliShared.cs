@@ -60,6 +60,11 @@ public static class CliShared
                 Error.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
                 return ex.ExitCode;
             }
+            catch (Exception ex) when (ex is HttpRequestException or HttpIOException && !cancellationToken.IsCancellationRequested)
+            {
+                Error.MarkupLine($"[red]error:[/] the connection to the server broke: {Markup.Escape(ex.Message)}");
+                return ExitCodes.Unavailable;
+            }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 Error.MarkupLine("[yellow]Interrupted.[/]");

@@ -27,7 +27,8 @@ public sealed class BatchAspireClient : IDisposable
         _settings = settings;
         _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
         {
-            BaseAddress = settings.Url,
+            // A trailing slash keeps a path prefix (https://host/batch/) when relative paths are resolved.
+            BaseAddress = new Uri(settings.Url.ToString().TrimEnd('/') + "/"),
             Timeout = Timeout.InfiniteTimeSpan,
         };
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("batchaspire-cli", "0.1"));
@@ -37,6 +38,7 @@ public sealed class BatchAspireClient : IDisposable
     public async Task<JobReply> SubmitAsync(string? model, string? mode, IReadOnlyList<InputItem> items, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         using var content = new JobRequestContent(model, mode, items, metadata);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         var json = await SendAsync(HttpMethod.Post, "api/jobs", content, cancellationToken);
         return Parse(json);
     }
@@ -115,7 +117,7 @@ public sealed class BatchAspireClient : IDisposable
             _ => ex.Message,
         };
         return new CliException(
-            $"Cannot reach BatchAspire at {_settings.Url}: {reason}. Start it with `dotnet run --project BatchAspire.AppHost`, or set --url / {ServerSettings.UrlVariable}.",
+            $"Cannot reach BatchAspire at {_settings.Url.ToString().TrimEnd('/')}: {reason}. Start it with `dotnet run --project BatchAspire.AppHost`, or set --url / {ServerSettings.UrlVariable}.",
             ExitCodes.Unavailable);
     }
 
