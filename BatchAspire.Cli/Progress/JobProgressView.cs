@@ -22,23 +22,33 @@ public sealed class JobProgressView(ProgressOutput output)
         switch (output)
         {
             case ProgressOutput.Bar:
-                await AnsiConsole.Progress()
-                    .AutoClear(false)
-                    .HideCompleted(false)
-                    .Columns(new SpinnerColumn(), new ProgressBarColumn(), new PercentageColumn(), new TaskDescriptionColumn { Alignment = Justify.Left })
-                    .StartAsync(async ctx =>
-                    {
-                        var task = ctx.AddTask("starting", maxValue: 1);
-                        await foreach (var job in snapshots.WithCancellation(cancellationToken))
+                await using (var e = snapshots.GetAsyncEnumerator(cancellationToken))
+                {
+                    if (!await e.MoveNextAsync()) return null;
+                    // The id once, above the bar, so the figures beside the bar fit an 80-column terminal.
+                    var first = e.Current;
+                    AnsiConsole.MarkupLine($"[bold]{Markup.Escape(first.Id)}[/] ({first.Counts.Total} items{(first.Model is null ? "" : ", " + Markup.Escape(first.Model))})");
+                    var stats = "";
+                    await AnsiConsole.Progress()
+                        .AutoClear(false)
+                        .HideCompleted(false)
+                        .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 10 }, new PercentageColumn(), new TextColumn(() => stats))
+                        .StartAsync(async ctx =>
                         {
-                            last = job;
-                            rate.Add(Done(job));
-                            task.MaxValue = Math.Max(1, job.Counts.Total);
-                            task.Value = Done(job);
-                            task.Description = Markup.Escape(Describe(job, rate));
-                            if (JobStatus.IsTerminal(job.Status)) task.StopTask();
-                        }
-                    });
+                            var task = ctx.AddTask("starting", maxValue: 1);
+                            do
+                            {
+                                var job = last = e.Current;
+                                rate.Add(Done(job));
+                                task.MaxValue = Math.Max(1, job.Counts.Total);
+                                task.Value = Done(job);
+                                task.Description = job.Status;
+                                stats = Stats(job, rate, compact: true);
+                                if (JobStatus.IsTerminal(job.Status)) task.StopTask();
+                            }
+                            while (await e.MoveNextAsync());
+                        });
+                }
                 break;
             case ProgressOutput.Lines:
                 string? previous = null;
@@ -62,18 +72,17 @@ public sealed class JobProgressView(ProgressOutput output)
 
     public static long Done(Job job) => job.Counts.Completed + job.Counts.Failed;
 
-    public static string Describe(Job job, ThroughputMeter rate)
+    public static string Describe(Job job, ThroughputMeter rate) => $"{job.Id} {job.Status} · {Stats(job, rate)}";
+
+    /// <summary>done/total, failures, rate, ETA, retries, 429s and cost: the figures a person watches.</summary>
+    public static string Stats(Job job, ThroughputMeter rate, bool compact = false)
     {
         var c = job.Counts;
-        var parts = new List<string>
-        {
-            $"{job.Id} {job.Status}",
-            $"{Done(job)}/{c.Total} done",
-        };
+        var parts = new List<string> { compact ? $"{Done(job)}/{c.Total}" : $"{Done(job)}/{c.Total} done" };
         if (c.Failed > 0) parts.Add($"{c.Failed} failed");
         if (!JobStatus.IsTerminal(job.Status))
         {
-            parts.Add($"{rate.ItemsPerSecond.ToString("0.0", CultureInfo.InvariantCulture)} items/s");
+            parts.Add(compact ? $"{rate.ItemsPerSecond.ToString("0", CultureInfo.InvariantCulture)}/s" : $"{rate.ItemsPerSecond.ToString("0.0", CultureInfo.InvariantCulture)} items/s");
             parts.Add($"ETA {Eta(c.Total - Done(job), rate.ItemsPerSecond)}");
         }
         parts.Add($"retries {job.Retries}");
@@ -89,6 +98,12 @@ public sealed class JobProgressView(ProgressOutput output)
         var eta = TimeSpan.FromSeconds(Math.Min(remaining / perSecond, TimeSpan.FromDays(99).TotalSeconds));
         return eta.TotalHours >= 1 ? $"{(int)eta.TotalHours}h{eta.Minutes:00}m" : eta.TotalMinutes >= 1 ? $"{eta.Minutes}m{eta.Seconds:00}s" : $"{eta.Seconds}s";
     }
+}
+
+/// <summary>A column of plain text that changes as the run goes (the figures beside the bar).</summary>
+public sealed class TextColumn(Func<string> text) : ProgressColumn
+{
+    public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime) => new Text(text());
 }
 
 /// <summary>Items per second over the last few seconds, so the rate follows changes (a 429 pause, a faster phase).</summary>
