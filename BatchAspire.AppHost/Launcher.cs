@@ -1,4 +1,5 @@
 using System.Collections;
+using BatchAspire.EmbeddedStore;
 
 namespace BatchAspire.AppHost;
 

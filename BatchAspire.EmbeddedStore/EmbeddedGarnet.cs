@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Garnet;
 
-namespace BatchAspire.AppHost;
+namespace BatchAspire.EmbeddedStore;
 
 /// <summary>
 /// Microsoft Garnet, Redis-compatible, inside this process: the local default store. Lua is on and runs
@@ -21,7 +21,8 @@ public sealed class EmbeddedGarnet : IDisposable
     public int Port { get; }
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    public static EmbeddedGarnet Start(string dataDir, int port = 0)
+    /// <param name="extraArguments">More Garnet options, e.g. a smaller <c>--index</c> for a one-job store.</param>
+    public static EmbeddedGarnet Start(string dataDir, int port = 0, IEnumerable<string>? extraArguments = null)
     {
         Directory.CreateDirectory(dataDir);
         port = port == 0 ? FreePort() : port;
@@ -35,6 +36,7 @@ public sealed class EmbeddedGarnet : IDisposable
             // The managed file device needs no native libaio, so a machine with only the .NET SDK can run it.
             "--device-type", "RandomAccess",
             "-q",
+            .. extraArguments ?? [],
         ]);
         server.Start();
         return new EmbeddedGarnet(server, port);
