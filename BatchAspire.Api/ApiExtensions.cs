@@ -10,6 +10,7 @@ public static class ApiExtensions
     {
         builder.AddBatchCore();
         builder.AddApiAuth();
+        builder.Services.AddSingleton<V1.BatchOutputFiles>();
         builder.Services.ConfigureHttpJsonOptions(o => BatchJson.Configure(o.SerializerOptions));
         builder.Services.AddOpenApi();
         return builder;

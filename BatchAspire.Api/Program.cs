@@ -2,6 +2,7 @@ using BatchAspire.Api;
 using BatchAspire.Api.Auth;
 using BatchAspire.Api.Errors;
 using BatchAspire.Api.Jobs;
+using BatchAspire.Api.V1;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -19,6 +20,8 @@ app.MapOpenApi();
 app.MapJobsApi();
 app.MapJobResultsApi();
 app.MapJobEventsApi();
+app.MapFilesApi();
+app.MapBatchesApi();
 app.LogAuthMode();
 app.Run();
 

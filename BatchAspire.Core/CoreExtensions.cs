@@ -1,3 +1,5 @@
+using BatchAspire.Core.Batches;
+using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Queue;
@@ -22,6 +24,7 @@ public static class CoreExtensions
         services.AddOptions<StoreOptions>().BindConfiguration(StoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetryOptions>().BindConfiguration(RetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobLimitsOptions>().BindConfiguration(JobLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FilesOptions>().BindConfiguration(FilesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProvidersOptions>().BindConfiguration(ProvidersOptions.Section).ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<ProvidersOptions>, ProviderDefaults>();
         services.AddSingleton<IValidateOptions<ProvidersOptions>, ProvidersValidation>();
@@ -30,6 +33,8 @@ public static class CoreExtensions
         services.AddSingleton<JobScripts>();
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobSubmission>();
+        services.AddSingleton<FileStore>();
+        services.AddSingleton<BatchCreation>();
         services.AddSingleton<WorkQueue>();
         services.AddSingleton<RetryPolicy>();
         services.AddSingleton<ProviderRegistry>();

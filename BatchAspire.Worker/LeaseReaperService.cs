@@ -34,6 +34,7 @@ public sealed class LeaseReaperService(WorkQueue queue, IOptions<WorkerOptions> 
             {
                 var (reaped, status) = await queue.ReapExpiredLeasesAsync(jobId);
                 if (reaped > 0) logger.LogWarning("Returned {Count} items of {JobId} whose lease expired", reaped, jobId);
+                status = await ExpireIfDueAsync(jobId, status);
                 if (status is "missing" || JobStatus.IsTerminal(status)) await queue.ForgetAsync(jobId);
             }
         }
@@ -41,5 +42,18 @@ public sealed class LeaseReaperService(WorkQueue queue, IOptions<WorkerOptions> 
         {
             logger.LogWarning(ex, "Reaping expired leases failed; will retry");
         }
+    }
+
+    /// <summary>A job past its deadline (expires_at) becomes expired: its unfinished items fail, chunk by chunk.</summary>
+    private async Task<string> ExpireIfDueAsync(string jobId, string status)
+    {
+        if (status != JobStatus.InProgress) return status;
+        bool more;
+        do
+        {
+            (status, more) = await queue.ExpireAsync(jobId);
+        } while (more);
+        if (status == JobStatus.Expired) logger.LogInformation("Job {JobId} passed its deadline and expired", jobId);
+        return status;
     }
 }

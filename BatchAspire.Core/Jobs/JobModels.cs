@@ -16,6 +16,11 @@ public sealed record Job
     public long? CancellingAt { get; init; }
     public long? CancelledAt { get; init; }
     public long? CompletedAt { get; init; }
+    public long? FinalizingAt { get; init; }
+    public long? FailedAt { get; init; }
+    public long? ExpiredAt { get; init; }
+    /// <summary>The deadline (unix s) set by a completion window; past it the job expires.</summary>
+    public long? ExpiresAt { get; init; }
     public long? FinishedAt { get; init; }
     public required JobCounts Counts { get; init; }
     public required TokenUsage Usage { get; init; }
@@ -25,8 +30,19 @@ public sealed record Job
     public Dictionary<string, string>? Metadata { get; init; }
     public ItemError? Error { get; init; }
 
+    /// <summary>Why the input was rejected, line by line (a job created from a file that failed validation).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<InputLineError>? Errors { get; init; }
+
+    // Set on jobs created through the OpenAI Batch API (/v1/batches).
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? InputFileId { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Endpoint { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? CompletionWindow { get; init; }
+
     [JsonIgnore] public string Tenant { get; init; } = "";
 }
+
+/// <summary>One rejected line of an input file, in the OpenAI batch <c>errors.data[]</c> shape (line is 1-based).</summary>
+public sealed record InputLineError(string Code, string Message, string? Param, long? Line);
 
 public sealed record JobCounts(long Total, long Completed, long Failed, long InFlight, long Retrying, long Pending);
 

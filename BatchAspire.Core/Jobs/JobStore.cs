@@ -50,20 +50,87 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
         }
         await Task.WhenAll(pending);
 
+        await GoLiveAsync(job, job.Items.Count, null);
+    }
+
+    /// <summary>
+    /// Writes a job's items to staging in chunks as they arrive, so an input of any size passes through in
+    /// constant memory. Nothing runs until <see cref="GoLiveAsync"/>; staged items left behind expire.
+    /// </summary>
+    /// <returns>How many items were staged (their indexes are 0..count-1 in arrival order).</returns>
+    public async Task<long> StageItemsAsync(string jobId, IAsyncEnumerable<StoredItem> items, CancellationToken cancellationToken = default)
+    {
+        const int MaxChunkBytes = 4 * 1024 * 1024;
+        var db = Db;
+        var itemsKey = keys.JobItems(jobId);
+        var idsKey = keys.JobIds(jobId);
+        var pending = new List<Task>();
+        var itemChunk = new List<HashEntry>(WriteChunk);
+        var idChunk = new List<HashEntry>(WriteChunk);
+        long count = 0, chunkBytes = 0;
+        var first = true;
+
+        async Task FlushAsync()
+        {
+            if (itemChunk.Count == 0) return;
+            pending.Add(db.HashSetAsync(itemsKey, [.. itemChunk]));
+            pending.Add(db.HashSetAsync(idsKey, [.. idChunk]));
+            if (first)
+            {
+                pending.Add(db.KeyExpireAsync(itemsKey, StagingTtl));
+                pending.Add(db.KeyExpireAsync(idsKey, StagingTtl));
+                first = false;
+            }
+            itemChunk.Clear();
+            idChunk.Clear();
+            chunkBytes = 0;
+            if (pending.Count >= MaxWritesInFlight)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+
+        await foreach (var item in items.WithCancellation(cancellationToken))
+        {
+            var json = JsonSerializer.SerializeToUtf8Bytes(item, BatchJson.Options);
+            itemChunk.Add(new HashEntry(count, json));
+            idChunk.Add(new HashEntry(item.CustomId, count));
+            count++;
+            chunkBytes += json.Length;
+            if (itemChunk.Count >= WriteChunk || chunkBytes >= MaxChunkBytes) await FlushAsync();
+        }
+        await FlushAsync();
+        await Task.WhenAll(pending);
+        return count;
+    }
+
+    /// <summary>
+    /// Makes a job with <paramref name="total"/> staged items live in one atomic step; with
+    /// <paramref name="errors"/>, stores it as failed at validation instead (staged items are dropped, nothing runs).
+    /// </summary>
+    public async Task GoLiveAsync(NewJob job, long total, IReadOnlyList<InputLineError>? errors)
+    {
         var createdAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        RedisValue[] args =
+        List<RedisValue> args =
         [
             job.Id, createdAt,
             "id", job.Id,
             "tenant", job.Tenant,
             "mode", job.Mode,
             "model", job.Model ?? "",
-            "total", job.Items.Count,
+            "total", errors is null ? total : 0,
             "created_at", createdAt,
             "retention_s", (long)options.Value.Retention.TotalSeconds,
             "metadata", job.Metadata is null ? "" : JsonSerializer.Serialize(job.Metadata, BatchJson.Options),
         ];
-        var created = (int)await scripts.RunAsync(JobScripts.CreateJob, keys.JobScriptKeys(job.Id, job.Tenant), args);
+        if (job.InputFileId is not null) args.AddRange(["input_file_id", job.InputFileId]);
+        if (job.Endpoint is not null) args.AddRange(["endpoint", job.Endpoint]);
+        if (job.CompletionWindow is not null) args.AddRange(["completion_window", job.CompletionWindow]);
+        if (job.CompletionWindowLength is { } window) args.AddRange(["completion_window_s", (long)Math.Ceiling(window.TotalSeconds)]);
+        if (errors is not null) args.AddRange(["status", JobStatus.Failed, "errors", JsonSerializer.Serialize(errors, BatchJson.Options)]);
+
+        var created = (int)await scripts.RunAsync(JobScripts.CreateJob, keys.JobScriptKeys(job.Id, job.Tenant), [.. args]);
         if (created != 1)
         {
             throw new InvalidOperationException($"Job {job.Id} already exists.");
@@ -88,7 +155,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
         return meta.Result.Length == 0 ? null : ToJob(meta.Result, leased.Result, delayed.Result);
     }
 
-    public async Task<JobPage> ListAsync(string tenant, int limit, string? after, string? status)
+    public async Task<JobPage> ListAsync(string tenant, int limit, string? after, string? status, Func<Job, bool>? where = null)
     {
         var db = Db;
         var index = keys.TenantJobs(tenant);
@@ -116,7 +183,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
                     _ = db.SortedSetRemoveAsync(index, ids[i], CommandFlags.FireAndForget);
                     continue;
                 }
-                if (status is null || job.Status == status) jobs.Add(job);
+                if ((status is null || job.Status == status) && (where is null || where(job))) jobs.Add(job);
                 if (jobs.Count == limit)
                 {
                     var more = await db.SortedSetLengthAsync(index) > start;
@@ -142,6 +209,20 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
         for (var i = 0; i < count; i++) fields[i] = start + i;
         var values = await Db.HashGetAsync(keys.JobResults(jobId), fields);
         return [.. values.Where(v => v.HasValue).Select(v => (byte[])v!)];
+    }
+
+    /// <summary>Results of items [start, start+count) with their indexes; unfinished items are skipped.</summary>
+    public async Task<IReadOnlyList<(long Index, byte[] Json)>> ReadIndexedResultsAsync(string jobId, long start, int count)
+    {
+        var fields = new RedisValue[count];
+        for (var i = 0; i < count; i++) fields[i] = start + i;
+        var values = await Db.HashGetAsync(keys.JobResults(jobId), fields);
+        var found = new List<(long, byte[])>(count);
+        for (var i = 0; i < count; i++)
+        {
+            if (values[i].HasValue) found.Add((start + i, (byte[])values[i]!));
+        }
+        return found;
     }
 
     /// <summary>Results in completion order from <paramref name="offset"/>; for following a running job.</summary>
@@ -193,6 +274,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
         var failed = L("failed");
         var metadata = S("metadata");
         var error = S("error");
+        var errors = S("errors");
+        string? N(string name) => S(name) is { Length: > 0 } v ? v : null;
         return new Job
         {
             Id = S("id"),
@@ -205,6 +288,10 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
             CancellingAt = T("cancelling_at"),
             CancelledAt = T("cancelled_at"),
             CompletedAt = T("completed_at"),
+            FinalizingAt = T("finalizing_at"),
+            FailedAt = T("failed_at"),
+            ExpiredAt = T("expired_at"),
+            ExpiresAt = T("expires_at"),
             FinishedAt = T("finished_at"),
             Counts = new JobCounts(total, completed, failed, leased, delayed, Math.Max(0, total - completed - failed - leased - delayed)),
             Usage = new TokenUsage(L("input_tokens"), L("output_tokens")),
@@ -213,6 +300,10 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
             RateLimited = L("rate_limited"),
             Metadata = metadata.Length > 0 ? JsonSerializer.Deserialize<Dictionary<string, string>>(metadata, BatchJson.Options) : null,
             Error = error.Length > 0 ? JsonSerializer.Deserialize<ItemError>(error, BatchJson.Options) : null,
+            Errors = errors.Length > 0 ? JsonSerializer.Deserialize<List<InputLineError>>(errors, BatchJson.Options) : null,
+            InputFileId = N("input_file_id"),
+            Endpoint = N("endpoint"),
+            CompletionWindow = N("completion_window"),
         };
     }
 }

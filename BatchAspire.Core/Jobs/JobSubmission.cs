@@ -111,7 +111,7 @@ public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IO
     }
 
     /// <summary>The body as the provider must receive it: its <c>model</c> set to the resolved model name.</summary>
-    private static JsonElement WithModel(JsonElement body, string model)
+    public static JsonElement WithModel(JsonElement body, string model)
     {
         if (body.TryGetProperty("model", out var m) && m.ValueEquals(model)) return body;
         var buffer = new ArrayBufferWriter<byte>();

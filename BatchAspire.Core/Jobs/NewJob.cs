@@ -9,5 +9,12 @@ public sealed record NewJob(
     IReadOnlyList<StoredItem> Items,
     IReadOnlyDictionary<string, string>? Metadata)
 {
+    // Set for jobs created from an uploaded file through the OpenAI Batch API.
+    public string? InputFileId { get; init; }
+    public string? Endpoint { get; init; }
+    public string? CompletionWindow { get; init; }
+    /// <summary>The deadline, counted from creation by the store's clock; null for none.</summary>
+    public TimeSpan? CompletionWindowLength { get; init; }
+
     public static string NewId() => "job_" + Guid.CreateVersion7().ToString("N");
 }

@@ -90,6 +90,16 @@ public sealed class WorkQueue(IConnectionMultiplexer redis, JobScripts scripts, 
         return ((long)raw[0], raw[1].ToString());
     }
 
+    /// <summary>
+    /// Fails up to <paramref name="max"/> unfinished items of a job past its deadline with <c>batch_expired</c>;
+    /// <c>More</c> says another call is needed. A job not yet due answers at once with nothing done.
+    /// </summary>
+    public async Task<(string Status, bool More)> ExpireAsync(string jobId, int max = 500)
+    {
+        var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.ExpireJob, keys.JobScriptKeys(jobId), [max]))!;
+        return (raw[0].ToString(), (long)raw[1] == 1);
+    }
+
     public async Task<(long Reaped, string Status)> ReapExpiredLeasesAsync(string jobId, int max = 1000)
     {
         var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.ReapExpiredLeases, keys.JobScriptKeys(jobId), [max]))!;

@@ -27,13 +27,14 @@ local function is_terminal(status)
   return status == 'completed' or status == 'failed' or status == 'cancelled' or status == 'expired'
 end
 
--- Ends the job when nothing remains: completed once every item has a result, cancelled once a
--- cancelling job has nothing in flight. A finished job's keys get the retention TTL.
+-- Ends the job when nothing remains: completed once every item has a result (expired instead when
+-- expire_job wrote the last of them), cancelled once a cancelling job has nothing in flight.
+-- A finished job's keys get the retention TTL.
 local function finish_if_done(now)
   local status = redis.call('HGET', KEYS[1], 'status')
   local final = nil
   if status == 'in_progress' and meta_number('succeeded') + meta_number('failed') >= meta_number('total') then
-    final = 'completed'
+    final = redis.call('HEXISTS', KEYS[1], 'expiring') == 1 and 'expired' or 'completed'
   elseif status == 'cancelling' and redis.call('ZCARD', KEYS[4]) == 0 then
     final = 'cancelled'
   end
@@ -41,6 +42,8 @@ local function finish_if_done(now)
   local ts = math.floor(now / 1000)
   if final == 'completed' then
     redis.call('HSET', KEYS[1], 'status', final, 'finalizing_at', ts, 'completed_at', ts, 'finished_at', ts)
+  elseif final == 'expired' then
+    redis.call('HSET', KEYS[1], 'status', final, 'expired_at', ts, 'finished_at', ts)
   else
     redis.call('HSET', KEYS[1], 'status', final, 'cancelled_at', ts, 'finished_at', ts)
   end

@@ -6,6 +6,9 @@
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'in_progress' then return {status or 'missing', -1} end
 local now = now_ms()
+-- Past its deadline a job dispatches nothing more; expire_job fails what is left.
+local expires = meta_number('expires_at')
+if expires > 0 and now >= expires * 1000 then return {status, -1} end
 local want = tonumber(ARGV[1])
 local lease_until = now + tonumber(ARGV[2])
 local taken = {}

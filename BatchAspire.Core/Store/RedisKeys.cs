@@ -21,6 +21,14 @@ public sealed class RedisKeys(string prefix)
     public RedisKey JobDelayed(string jobId) => $"{Prefix}{{{jobId}}}:delayed";
     public RedisKey JobHistory(string jobId) => $"{Prefix}{{{jobId}}}:history";
 
+    public RedisKey TenantFiles(string tenant) => $"{Prefix}tenant:{tenant}:files";
+    public RedisKey FileMeta(string fileId) => $"{Prefix}file:{{{fileId}}}:meta";
+    /// <summary>An uploaded file's content, as a list of raw byte chunks in order.</summary>
+    public RedisKey FileLines(string fileId) => $"{Prefix}file:{{{fileId}}}:lines";
+
+    /// <summary>The KEYS layout of the file scripts (create_file, delete_file): meta, lines, tenant index.</summary>
+    public RedisKey[] FileScriptKeys(string fileId, string tenant) => [FileMeta(fileId), FileLines(fileId), TenantFiles(tenant)];
+
     /// <summary>
     /// The fixed KEYS layout every job script takes (documented in Scripts/_lib.lua). Only create_job
     /// touches the tenant index, so only it passes the tenant.

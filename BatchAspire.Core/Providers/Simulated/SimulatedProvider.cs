@@ -7,6 +7,8 @@ namespace BatchAspire.Core.Providers.Simulated;
 /// <summary>
 /// The built-in provider for models <c>sim-*</c>: answers in the OpenAI wire format after a configurable
 /// latency, and fails transiently at a configurable rate. Needs no network, so a first batch always runs.
+/// Simulator only, for tests and demos: a body field <c>"sim_fail": "permanent"</c> answers 400 (a permanent
+/// failure) and <c>"sim_fail": "transient"</c> answers 500, every time.
 /// </summary>
 public sealed class SimulatedProvider(ProviderOptions options, TimeProvider time) : IProviderClient
 {
@@ -16,6 +18,20 @@ public sealed class SimulatedProvider(ProviderOptions options, TimeProvider time
         if (latency >= 1)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(latency), time, cancellationToken);
+        }
+
+        if (request.Body.ValueKind == JsonValueKind.Object && request.Body.TryGetProperty("sim_fail", out var fail))
+        {
+            if (fail.ValueEquals("permanent"))
+            {
+                var error = new ItemError("invalid_request", "The simulator rejected this request on purpose (body.sim_fail = \"permanent\").");
+                return new ProviderResponse(ProviderOutcome.Permanent, 400, ErrorBody(error, "invalid_request_error"), Error: error);
+            }
+            if (fail.ValueEquals("transient"))
+            {
+                var error = new ItemError("simulated_failure", "The simulator failed this attempt on purpose (body.sim_fail = \"transient\").");
+                return new ProviderResponse(ProviderOutcome.Transient, 500, ErrorBody(error), Error: error);
+            }
         }
 
         if (options.FailureRate > 0 && Random.Shared.NextDouble() < options.FailureRate)
@@ -115,6 +131,6 @@ public sealed class SimulatedProvider(ProviderOptions options, TimeProvider time
         w.WriteEndObject();
     }
 
-    internal static byte[] ErrorBody(ItemError error) =>
-        JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type = "server_error", param = (string?)null, code = error.Code } });
+    internal static byte[] ErrorBody(ItemError error, string type = "server_error") =>
+        JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type, param = (string?)null, code = error.Code } });
 }
