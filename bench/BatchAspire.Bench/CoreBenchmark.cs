@@ -1,10 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Garnet;
+using BatchAspire.EmbeddedStore;
 using StackExchange.Redis;
 
 namespace BatchAspire.Bench;
@@ -20,13 +18,11 @@ public static class CoreBenchmark
 
     public static async Task<Run> RunAsync(string name, int items, int workers, double latencyMs, int concurrency)
     {
-        var garnetPort = FreePort();
         var dir = Directory.CreateTempSubdirectory("batchaspire-bench-").FullName;
-        using var garnet = new GarnetServer(["--bind", "127.0.0.1", "--port", garnetPort.ToString(), "--lua", "--lua-transaction-mode",
-            "--aof", "--checkpointdir", dir, "--device-type", "RandomAccess", "--metrics-sampling-freq", "1", "-q"]);
-        garnet.Start();
-        var redis = $"127.0.0.1:{garnetPort}";
-        var apiPort = FreePort();
+        // The store the AppHost runs locally (AOF on), with counters sampled so commands per item can be read.
+        using var garnet = EmbeddedGarnet.Start(dir, extraArguments: ["--metrics-sampling-freq", "1"]);
+        var redis = garnet.ConnectionString;
+        var apiPort = EmbeddedGarnet.FreePort();
         var url = $"http://127.0.0.1:{apiPort}";
         var env = new Dictionary<string, string>
         {
@@ -107,12 +103,5 @@ public static class CoreBenchmark
             await Task.Delay(100);
         }
         throw new TimeoutException("The Api did not become healthy.");
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

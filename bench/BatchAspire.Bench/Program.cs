@@ -16,6 +16,7 @@ foreach (var (name, items, workers, latency, concurrency) in new[]
     ("100k items, 0 ms latency, 1 Worker", 100_000, 1, 0.0, 1000),
     ("100k items, 0 ms latency, 2 Workers", 100_000, 2, 0.0, 1000),
     ("10k items, 2 s latency, concurrency 10k", 10_000, 1, 2000.0, 10_000),
+    ("200k items, 0 ms latency, 1 Worker (memory vs job size)", 200_000, 1, 0.0, 1000),
 })
 {
     Console.Error.WriteLine($"running: {name}");
@@ -39,7 +40,7 @@ var one = runs[0];
 var slow = runs[2];
 report.AppendLine("Targets (issue: the working core):");
 report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- ≥ 5,000 items/s with one Worker: {one.ItemsPerSecond:0} items/s = {one.ItemsPerSecond / 5000:0.00}× the target."));
-report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- Worker peak RSS ≤ 200 MB: {runs.Take(2).Max(r => r.WorkerPeakRssMiB):0} MiB = {runs.Take(2).Max(r => r.WorkerPeakRssMiB) / 200:0.00}× the limit."));
+report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- Worker peak RSS ≤ 200 MB: {runs.Take(2).Max(r => r.WorkerPeakRssMiB):0} MiB = {runs.Take(2).Max(r => r.WorkerPeakRssMiB) / 200:0.00}× the limit; at twice the job size (200k items) {runs[3].WorkerPeakRssMiB:0} MiB."));
 report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- Api peak RSS ≤ 400 MB: {runs.Take(2).Max(r => r.ApiPeakRssMiB):0} MiB = {runs.Take(2).Max(r => r.ApiPeakRssMiB) / 400:0.00}× the limit."));
 report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- 10,000 × 2 s at concurrency 10,000 in ≤ 5 s: {slow.Seconds:0.00} s = {slow.Seconds / 5:0.00}× the limit."));
 report.AppendLine();
