@@ -2,6 +2,7 @@ using BatchAspire.Api;
 using BatchAspire.Api.Auth;
 using BatchAspire.Api.Errors;
 using BatchAspire.Api.Jobs;
+using BatchAspire.Api.Usage;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -17,6 +18,8 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapJobsApi();
+app.MapJobEstimateApi();
+app.MapUsageApi();
 app.MapJobResultsApi();
 app.MapJobEventsApi();
 app.LogAuthMode();

@@ -7,7 +7,8 @@ public sealed record NewJob(
     string Mode,
     string? Model,
     IReadOnlyList<StoredItem> Items,
-    IReadOnlyDictionary<string, string>? Metadata)
+    IReadOnlyDictionary<string, string>? Metadata,
+    long? BudgetPico = null)
 {
     public static string NewId() => "job_" + Guid.CreateVersion7().ToString("N");
 }

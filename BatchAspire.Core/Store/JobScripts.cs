@@ -17,6 +17,7 @@ public sealed class JobScripts(IConnectionMultiplexer redis)
     public const string RescheduleItems = "reschedule_items";
     public const string CancelJob = "cancel_job";
     public const string ReapExpiredLeases = "reap_expired_leases";
+    public const string ReserveBudget = "reserve_budget";
 
     private static readonly Lazy<IReadOnlyDictionary<string, string>> Sources = new(LoadSources);
     private readonly ConcurrentDictionary<string, byte[]> _hashes = new();
