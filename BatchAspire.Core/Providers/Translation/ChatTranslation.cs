@@ -128,7 +128,7 @@ public static class ChatTranslation
                 return new(partAt, $"{what} cannot be translated to the {name} API (text parts, and image parts in user messages, can).");
             }
         }
-        return turns == 0 ? new("messages", "The request needs at least one user or assistant message.") : null;
+        return turns == 0 ? new("messages", $"The {name} API needs at least one user or assistant message.") : null;
     }
 
     internal static string? ImageUrl(JsonElement part) =>
