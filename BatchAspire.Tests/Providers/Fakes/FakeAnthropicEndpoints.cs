@@ -21,7 +21,7 @@ internal static class FakeAnthropicEndpoints
     {
         var body = (string)c.Items["body"]!;
         RateLimitHeaders(c);
-        if (c.Request.Headers["x-api-key"] != FakeLlmServer.ApiKey) return Error(c, 401, "authentication_error", "invalid x-api-key");
+        if (!FakeLlmServer.ValidKey(c.Request.Headers["x-api-key"])) return Error(c, 401, "authentication_error", "invalid x-api-key");
         if (c.Request.Headers["anthropic-version"] != "2023-06-01") return Error(c, 400, "invalid_request_error", "anthropic-version: header is required");
         switch (server.Failure(body))
         {
@@ -34,7 +34,7 @@ internal static class FakeAnthropicEndpoints
             case "quota": return Error(c, 400, "invalid_request_error", "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.");
             case "spend": return Error(c, 400, "invalid_request_error", "You have reached your specified API usage limits. You will regain access on 2030-02-01 at 00:00 UTC.");
             case "billing": return Error(c, 402, "billing_error", "Your organization is out of credits.");
-            case "echo": return Error(c, 500, "api_error", "Upstream failed for " + FakeLlmServer.AllHeaders(c));
+            case "echo": return Error(c, 400, "invalid_request_error", "Rejected request with headers " + FakeLlmServer.AllHeaders(c));
         }
         var request = JsonDocument.Parse(body).RootElement;
         if (!request.TryGetProperty("max_tokens", out var maxTokens)) return Error(c, 400, "invalid_request_error", "max_tokens: Field required");

@@ -20,7 +20,7 @@ internal static class FakeGeminiEndpoints
         var body = (string)c.Items["body"]!;
         if (!modelAction.EndsWith(":generateContent", StringComparison.Ordinal)) return Error(c, 404, "NOT_FOUND", "Unknown method", []);
         var model = modelAction[..^":generateContent".Length];
-        if (c.Request.Headers["x-goog-api-key"] != FakeLlmServer.ApiKey)
+        if (!FakeLlmServer.ValidKey(c.Request.Headers["x-goog-api-key"]))
         {
             return Error(c, 400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", []);
         }
@@ -34,7 +34,7 @@ internal static class FakeGeminiEndpoints
                 [Quota("GenerateRequestsPerDayPerProjectPerModel-FreeTier", model), new Dictionary<string, object> { ["@type"] = "type.googleapis.com/google.rpc.RetryInfo", ["retryDelay"] = "3600s" }]);
             case "500" or "529": return Error(c, 503, "UNAVAILABLE", "The model is overloaded. Please try again later.", []);
             case "400": return Error(c, 400, "INVALID_ARGUMENT", "Invalid JSON payload received.", []);
-            case "echo": return Error(c, 500, "INTERNAL", "Upstream failed for " + FakeLlmServer.AllHeaders(c), []);
+            case "echo": return Error(c, 400, "INVALID_ARGUMENT", "Rejected request with headers " + FakeLlmServer.AllHeaders(c), []);
         }
         var request = JsonDocument.Parse(body).RootElement;
         if (request.TryGetProperty("model", out _)) return Error(c, 400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unknown name \"model\": Cannot find field.", []);

@@ -15,7 +15,7 @@ namespace BatchAspire.Tests.Providers.Fakes;
 /// Behaviour is chosen per request by markers in the prompt, so concurrent items behave independently:
 /// <c>[[429]]</c>, <c>[[529]]</c>, <c>[[500]]</c>, <c>[[400]]</c>, <c>[[quota]]</c> (Anthropic: credit balance
 /// 400; Gemini: per-day 429; OpenAI: insufficient_quota), <c>[[billing]]</c> (Anthropic 402), <c>[[spend]]</c>
-/// (Anthropic spend limit 400), <c>[[minute]]</c> (Gemini per-minute 429), <c>[[echo]]</c> (an error echoing
+/// (Anthropic spend limit 400), <c>[[minute]]</c> (Gemini per-minute 429), <c>[[echo]]</c> (a 400 echoing
 /// every request header, as a misbehaving proxy would); <c>[[429*2]]</c> fails the first 2 times only.
 /// <c>[[cache]]</c> reports fixed cache and reasoning usage; <c>[[fill]]</c> writes the whole output limit.
 /// (Stands in for the shared BatchAspire.FakeProvider until that lands; the endpoint files are written to move there.)
@@ -75,9 +75,12 @@ public sealed class FakeLlmServer : IAsyncDisposable
         return null;
     }
 
+    /// <summary>Any key but a missing one or the word "wrong" is accepted, so tests can send marker keys.</summary>
+    internal static bool ValidKey(string? key) => !string.IsNullOrEmpty(key) && key != "wrong";
+
     internal static bool Has(string body, string marker) => body.Contains($"[[{marker}]]", StringComparison.Ordinal);
 
-    /// <summary>A deterministic prompt size: the words of the request's text.</summary>
+    /// <summary>A deterministic prompt size: the words of the text given (OpenAI: of its messages, keys included).</summary>
     internal static int Words(string body) => Math.Max(1, Regex.Matches(body, @"[A-Za-z]+").Count);
 
     internal static string AllHeaders(HttpContext context) =>

@@ -9,9 +9,9 @@ internal static class FakeOpenAIEndpoints
 {
     public static void Map(WebApplication app, FakeLlmServer server)
     {
-        app.MapPost("/v1/chat/completions", (HttpContext c) => Chat(c, server, c.Request.Headers.Authorization == $"Bearer {FakeLlmServer.ApiKey}"));
+        app.MapPost("/v1/chat/completions", (HttpContext c) => Chat(c, server, c.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal) && FakeLlmServer.ValidKey(c.Request.Headers.Authorization.ToString()[7..])));
         app.MapPost("/openai/deployments/{deployment}/chat/completions", (HttpContext c, string deployment) =>
-            Chat(c, server, c.Request.Headers["api-key"] == FakeLlmServer.ApiKey && c.Request.Query.ContainsKey("api-version"), deployment));
+            Chat(c, server, FakeLlmServer.ValidKey(c.Request.Headers["api-key"]) && c.Request.Query.ContainsKey("api-version"), deployment));
         app.MapPost("/v1/embeddings", (HttpContext c) => FakeLlmServer.Json(c, 200, new
         {
             @object = "list",
@@ -40,7 +40,7 @@ internal static class FakeOpenAIEndpoints
             case "quota": return Error(c, 429, "You exceeded your current quota.", "insufficient_quota", "insufficient_quota");
             case "500" or "529": return Error(c, 500, "The server had an error.", "server_error", null);
             case "400": return Error(c, 400, "Invalid request.", "invalid_request_error", null);
-            case "echo": return Error(c, 500, "Upstream failed for request with headers " + FakeLlmServer.AllHeaders(c), "server_error", null);
+            case "echo": return Error(c, 400, "Rejected request with headers " + FakeLlmServer.AllHeaders(c), "server_error", null);
         }
         var request = JsonDocument.Parse(body).RootElement;
         var model = deployment ?? request.GetProperty("model").GetString();
@@ -55,7 +55,7 @@ internal static class FakeOpenAIEndpoints
             choices = new[] { new { index = 0, message = new { role = "assistant", content = "Echo" }, finish_reason = "stop" } },
             usage = new
             {
-                prompt_tokens = cache ? 1000 : FakeLlmServer.Words(body),
+                prompt_tokens = cache ? 1000 : FakeLlmServer.Words(request.GetProperty("messages").GetRawText()),
                 completion_tokens = cache ? 200 : FakeLlmServer.Has(body, "fill") ? max : Math.Min(5, max),
                 total_tokens = 0,
                 prompt_tokens_details = new { cached_tokens = cache ? 400 : 0 },
