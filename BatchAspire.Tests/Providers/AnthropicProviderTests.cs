@@ -126,21 +126,21 @@ public sealed class AnthropicProviderTests
     {
         await using var h = await ProviderHarness.StartAsync();
         var limits = (await h.SendAsync(Model, """{"messages":[{"role":"user","content":"hi"}]}""")).Limits!;
-        Assert.Equal(50, limits.RequestsLimit);
-        Assert.Equal(49, limits.RequestsRemaining);
-        Assert.Equal(TimeSpan.FromSeconds(2), limits.RequestsReset); // RFC 3339 instant minus the response's Date
-        Assert.Equal(100000, limits.TokensLimit);
-        Assert.Equal(99000, limits.TokensRemaining);
-        Assert.Equal(TimeSpan.FromSeconds(3), limits.TokensReset);
-        Assert.Equal(80000, limits.InputTokensLimit);
-        Assert.Equal(79000, limits.InputTokensRemaining);
-        Assert.Equal(TimeSpan.FromSeconds(4), limits.InputTokensReset);
-        Assert.Equal(16000, limits.OutputTokensLimit);
-        Assert.Equal(15900, limits.OutputTokensRemaining);
-        Assert.Equal(TimeSpan.FromSeconds(5), limits.OutputTokensReset);
+        Assert.Equal(50, limits.LimitRequests);
+        Assert.Equal(49, limits.RemainingRequests);
+        Assert.Equal(TimeSpan.FromSeconds(2), limits.ResetRequests); // RFC 3339 instant minus the response's Date
+        Assert.Equal(100000, limits.LimitTokens);
+        Assert.Equal(99000, limits.RemainingTokens);
+        Assert.Equal(TimeSpan.FromSeconds(3), limits.ResetTokens);
+        Assert.Equal(80000, limits.LimitInputTokens);
+        Assert.Equal(79000, limits.RemainingInputTokens);
+        Assert.Equal(TimeSpan.FromSeconds(4), limits.ResetInputTokens);
+        Assert.Equal(16000, limits.LimitOutputTokens);
+        Assert.Equal(15900, limits.RemainingOutputTokens);
+        Assert.Equal(TimeSpan.FromSeconds(5), limits.ResetOutputTokens);
 
         var limited = await h.SendAsync(Model, """{"messages":[{"role":"user","content":"[[429]]"}]}""");
-        Assert.Equal(49, limited.Limits!.RequestsRemaining);
+        Assert.Equal(49, limited.Limits!.RemainingRequests);
     }
 
     [Theory]

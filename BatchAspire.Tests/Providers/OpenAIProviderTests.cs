@@ -21,12 +21,12 @@ public sealed class OpenAIProviderTests
     {
         await using var h = await ProviderHarness.StartAsync();
         var limits = (await h.SendAsync("gpt-4o", """{"messages":[{"role":"user","content":"hi"}]}""")).Limits!;
-        Assert.Equal(500, limits.RequestsLimit);
-        Assert.Equal(499, limits.RequestsRemaining);
-        Assert.Equal(TimeSpan.FromMilliseconds(120), limits.RequestsReset);
-        Assert.Equal(30000, limits.TokensLimit);
-        Assert.Equal(29000, limits.TokensRemaining);
-        Assert.Equal(TimeSpan.FromSeconds(62.5), limits.TokensReset);
+        Assert.Equal(500, limits.LimitRequests);
+        Assert.Equal(499, limits.RemainingRequests);
+        Assert.Equal(TimeSpan.FromMilliseconds(120), limits.ResetRequests);
+        Assert.Equal(30000, limits.LimitTokens);
+        Assert.Equal(29000, limits.RemainingTokens);
+        Assert.Equal(TimeSpan.FromSeconds(62.5), limits.ResetTokens);
     }
 
     [Theory]

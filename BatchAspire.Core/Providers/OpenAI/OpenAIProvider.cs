@@ -63,7 +63,7 @@ public static class OpenAIResponseClassifier
         if (response.IsSuccessStatusCode)
         {
             var (usage, model) = ReadUsage(body);
-            return new ProviderResponse(ProviderOutcome.Success, status, body, usage, ResponseModel: model, Limits: RateLimitSnapshot.FromOpenAI(response.Headers));
+            return new ProviderResponse(ProviderOutcome.Success, status, body, usage, ResponseModel: model, Limits: RateLimitSnapshot.FromHeaders(response.Headers));
         }
 
         var error = ReadError(body, status);
@@ -74,7 +74,7 @@ public static class OpenAIResponseClassifier
             408 or 409 or >= 500 => ProviderOutcome.Transient,
             _ => ProviderOutcome.Permanent,
         };
-        return new ProviderResponse(outcome, status, body, Error: error, RetryAfter: RetryAfter(response.Headers), Limits: RateLimitSnapshot.FromOpenAI(response.Headers));
+        return new ProviderResponse(outcome, status, body, Error: error, RetryAfter: RetryAfter(response.Headers), Limits: RateLimitSnapshot.FromHeaders(response.Headers));
     }
 
     /// <summary><c>retry-after-ms</c> (OpenAI, precise) wins over <c>retry-after</c> (seconds or HTTP date).</summary>
