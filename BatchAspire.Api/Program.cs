@@ -3,6 +3,7 @@ using BatchAspire.Api.Auth;
 using BatchAspire.Api.Errors;
 using BatchAspire.Api.Jobs;
 using BatchAspire.Api.V1;
+using BatchAspire.Api.Usage;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -18,6 +19,8 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapJobsApi();
+app.MapJobEstimateApi();
+app.MapUsageApi();
 app.MapJobResultsApi();
 app.MapJobEventsApi();
 app.MapFilesApi();

@@ -1,6 +1,7 @@
 using BatchAspire.Core.Batches;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Queue;
 using BatchAspire.Core.Retries;
@@ -38,6 +39,11 @@ public static class CoreExtensions
         services.AddSingleton<WorkQueue>();
         services.AddSingleton<RetryPolicy>();
         services.AddSingleton<ProviderRegistry>();
+        services.AddSingleton<PricingTable>();
+        services.AddSingleton<TokenEstimator>();
+        services.AddSingleton<CallEstimator>();
+        services.AddSingleton<JobEstimator>();
+        services.AddSingleton<TenantUsageStore>();
 
 #pragma warning disable EXTEXP0001 // experimental, but the documented way to opt one client out of ConfigureHttpClientDefaults
         services.AddHttpClient(ProviderRegistry.HttpClientName)

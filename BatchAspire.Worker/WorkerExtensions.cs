@@ -1,4 +1,5 @@
 using BatchAspire.Core;
+using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Queue;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ public static class WorkerExtensions
         var services = builder.Services;
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new InFlightItems(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.MaxConcurrency));
+        services.AddSingleton<JobBudgets>();
         services.AddSingleton<ItemProcessor>();
         services.AddSingleton<ResultWriter>();
 

@@ -25,6 +25,8 @@ public sealed record Job
     public required JobCounts Counts { get; init; }
     public required TokenUsage Usage { get; init; }
     public decimal CostUsd { get; init; }
+    /// <summary>The job's budget (<c>max_cost_usd</c>), or null when it has none.</summary>
+    public decimal? MaxCostUsd { get; init; }
     public long Retries { get; init; }
     public long RateLimited { get; init; }
     public Dictionary<string, string>? Metadata { get; init; }
@@ -46,8 +48,14 @@ public sealed record InputLineError(string Code, string Message, string? Param, 
 
 public sealed record JobCounts(long Total, long Completed, long Failed, long InFlight, long Retrying, long Pending);
 
-/// <summary>Token usage normalised across providers.</summary>
-public sealed record TokenUsage(long InputTokens, long OutputTokens)
+/// <summary>
+/// Token usage normalised across providers. <see cref="InputTokens"/> is every prompt token, including those
+/// read from or written to a prompt cache; <see cref="CachedInputTokens"/> and <see cref="CacheWriteTokens"/>
+/// are the parts of it billed at the cache prices. <see cref="OutputTokens"/> is every billed output token,
+/// reasoning included; <see cref="ReasoningTokens"/> is the part of it the model spent thinking.
+/// How each provider's fields map onto this shape: Providers/UsageNormalisation.cs.
+/// </summary>
+public sealed record TokenUsage(long InputTokens, long OutputTokens, long CachedInputTokens = 0, long CacheWriteTokens = 0, long ReasoningTokens = 0)
 {
     public long TotalTokens => InputTokens + OutputTokens;
     public static readonly TokenUsage None = new(0, 0);

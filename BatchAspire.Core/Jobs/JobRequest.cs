@@ -9,6 +9,8 @@ public sealed class JobRequest
     public string? Mode { get; set; }
     public List<JobItemRequest?>? Items { get; set; }
     public Dictionary<string, string>? Metadata { get; set; }
+    /// <summary>The job's budget in USD; also accepted as <c>metadata.batchaspire_max_cost_usd</c>.</summary>
+    public decimal? MaxCostUsd { get; set; }
 }
 
 public sealed class JobItemRequest

@@ -123,6 +123,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
             "created_at", createdAt,
             "retention_s", (long)options.Value.Retention.TotalSeconds,
             "metadata", job.Metadata is null ? "" : JsonSerializer.Serialize(job.Metadata, BatchJson.Options),
+            .. (job.BudgetPico is { } budget ? new RedisValue[] { "budget_pico", budget, "reserved_pico", 0 } : []),
         ];
         if (job.InputFileId is not null) args.AddRange(["input_file_id", job.InputFileId]);
         if (job.Endpoint is not null) args.AddRange(["endpoint", job.Endpoint]);
@@ -294,8 +295,9 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
             ExpiresAt = T("expires_at"),
             FinishedAt = T("finished_at"),
             Counts = new JobCounts(total, completed, failed, leased, delayed, Math.Max(0, total - completed - failed - leased - delayed)),
-            Usage = new TokenUsage(L("input_tokens"), L("output_tokens")),
+            Usage = new TokenUsage(L("input_tokens"), L("output_tokens"), L("cached_input_tokens"), L("cache_write_tokens"), L("reasoning_tokens")),
             CostUsd = Money.ToUsd(L("cost_pico")),
+            MaxCostUsd = f.ContainsKey("budget_pico") ? Money.ToUsd(L("budget_pico")) : null,
             Retries = L("retries"),
             RateLimited = L("rate_limited"),
             Metadata = metadata.Length > 0 ? JsonSerializer.Deserialize<Dictionary<string, string>>(metadata, BatchJson.Options) : null,

@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Globalization;
+using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Providers;
+using BatchAspire.Core.Providers.Translation;
 using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Core.Jobs;
@@ -10,10 +13,11 @@ namespace BatchAspire.Core.Jobs;
 /// Turns a submission into a stored job, or into one clear error naming the offending item.
 /// Validation is complete before anything is written, so a bad submission stores nothing.
 /// </summary>
-public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IOptions<JobLimitsOptions> limits)
+public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IOptions<JobLimitsOptions> limits, PricingTable prices)
 {
-    public const string DefaultUrl = "/v1/chat/completions";
-    public static readonly string[] SupportedUrls = ["/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/responses"];
+    public const string DefaultUrl = ProviderEndpoints.ChatCompletions;
+    public const string BudgetMetadataKey = "batchaspire_max_cost_usd";
+    public static readonly string[] SupportedUrls = ProviderEndpoints.All;
     public static readonly string[] SupportedModes = ["fast"];
 
     public async Task<(Job? Job, BatchError? Error)> SubmitAsync(string tenant, JobRequest request)
@@ -45,6 +49,9 @@ public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IO
             return (null, BatchError.Invalid("Metadata keys are at most 64 characters and values at most 512.", "metadata", "invalid_metadata"));
         }
 
+        var (budget, budgetError) = Budget(request);
+        if (budgetError is not null) return (null, budgetError);
+
         var stored = new StoredItem[items.Count];
         var seen = new HashSet<string>(items.Count, StringComparer.Ordinal);
         for (var i = 0; i < items.Count; i++)
@@ -52,8 +59,38 @@ public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IO
             var (item, error) = ValidateItem(i, items[i], request.Model, seen, o);
             if (error is not null) return (null, error);
             stored[i] = item!;
+            if (budget is not null && prices.Find(item!.Model) is null)
+            {
+                return (null, BatchError.Invalid(
+                    $"Item {i} (custom_id '{item.CustomId}') uses model '{item.Model}', which has no price, so the job's budget cannot be enforced. Add it as BatchAspire:Pricing:{item.Model}:input_cost_per_token and output_cost_per_token, or submit without a budget.",
+                    $"items[{i}].body.model", "model_not_priced"));
+            }
         }
-        return (new NewJob(NewJob.NewId(), tenant, mode, request.Model, stored, request.Metadata), null);
+        return (new NewJob(NewJob.NewId(), tenant, mode, request.Model, stored, request.Metadata, budget is { } usd ? Money.FromUsd(usd) : null), null);
+    }
+
+    /// <summary>The job's budget: <c>max_cost_usd</c>, or <c>metadata.batchaspire_max_cost_usd</c> (the OpenAI-compatible spelling).</summary>
+    private static (decimal? Usd, BatchError? Error) Budget(JobRequest request)
+    {
+        decimal? fromMetadata = null;
+        if (request.Metadata?.TryGetValue(BudgetMetadataKey, out var text) == true)
+        {
+            if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return (null, BatchError.Invalid($"metadata.{BudgetMetadataKey} must be a number of USD such as \"12.50\" (was '{text}').", $"metadata.{BudgetMetadataKey}", "invalid_budget"));
+            }
+            fromMetadata = parsed;
+        }
+        if (request.MaxCostUsd is { } top && fromMetadata is { } meta && top != meta)
+        {
+            return (null, BatchError.Invalid($"max_cost_usd ({top}) and metadata.{BudgetMetadataKey} ({meta}) disagree; give one.", "max_cost_usd", "invalid_budget"));
+        }
+        var budget = request.MaxCostUsd ?? fromMetadata;
+        if (budget is <= 0 or > 1_000_000)
+        {
+            return (null, BatchError.Invalid($"max_cost_usd must be more than 0 and at most 1000000 (was {budget}).", "max_cost_usd", "invalid_budget"));
+        }
+        return (budget, null);
     }
 
     private (StoredItem?, BatchError?) ValidateItem(int i, JobItemRequest? item, string? defaultModel, HashSet<string> seen, JobLimitsOptions o)
@@ -86,13 +123,13 @@ public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IO
         {
             return (null, BatchError.Invalid($"{name} has a body of {size} bytes; at most {o.MaxItemBytes} are allowed (BatchAspire:Jobs:MaxItemBytes).", at + ".body", "item_too_large"));
         }
-        var url = item.Url ?? DefaultUrl;
-        if (!SupportedUrls.Contains(url))
+        if (ProviderEndpoints.Normalise(item.Url ?? DefaultUrl) is not { } normalised)
         {
-            return (null, BatchError.Invalid($"{name} targets '{url}'; supported endpoints: {string.Join(", ", SupportedUrls)}.", at + ".url", "invalid_url"));
+            return (null, BatchError.Invalid($"{name} targets '{item.Url}'; supported endpoints: {string.Join(", ", SupportedUrls)}.", at + ".url", "invalid_url"));
         }
+        var (url, urlModel) = normalised;
 
-        var model = body.TryGetProperty("model", out var m) ? m.ValueKind == JsonValueKind.String ? m.GetString() : null : defaultModel;
+        var model = body.TryGetProperty("model", out var m) ? m.ValueKind == JsonValueKind.String ? m.GetString() : null : urlModel ?? defaultModel;
         if (body.TryGetProperty("model", out m) && m.ValueKind != JsonValueKind.String)
         {
             return (null, BatchError.Invalid($"{name} has a body.model that is not a string.", at + ".body.model", "invalid_model"));
@@ -106,6 +143,18 @@ public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IO
             return (null, BatchError.Invalid(
                 $"{name} asks for model '{model}', which no configured provider serves. Use 'provider/model' or configure BatchAspire:Providers:{{name}}:Models.",
                 at + ".body.model", "model_not_found"));
+        }
+        var type = providers.TypeOf(route.Provider);
+        if (!ProviderEndpoints.Serves(type, url))
+        {
+            return (null, BatchError.Invalid(
+                $"{name} targets '{url}', but model '{model}' is served by provider '{route.Provider}' (type {type}), which does not speak it. " +
+                "OpenAI endpoints go to OpenAI-compatible providers, /v1/messages to Anthropic, :generateContent to Gemini; /v1/chat/completions goes to any of them.",
+                at + ".url", "invalid_url"));
+        }
+        if (!ProviderEndpoints.IsNative(type, url) && ChatTranslation.Check(body, type) is { } problem)
+        {
+            return (null, BatchError.Invalid($"{name}: {problem.Message} (model '{model}' is served by provider '{route.Provider}', type {type})", $"{at}.body.{problem.Path}", "untranslatable_request"));
         }
         return (new StoredItem(item.CustomId, route.Provider, route.Model, url, WithModel(body, route.Model)), null);
     }

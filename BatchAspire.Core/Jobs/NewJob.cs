@@ -7,7 +7,8 @@ public sealed record NewJob(
     string Mode,
     string? Model,
     IReadOnlyList<StoredItem> Items,
-    IReadOnlyDictionary<string, string>? Metadata)
+    IReadOnlyDictionary<string, string>? Metadata,
+    long? BudgetPico = null)
 {
     // Set for jobs created from an uploaded file through the OpenAI Batch API.
     public string? InputFileId { get; init; }

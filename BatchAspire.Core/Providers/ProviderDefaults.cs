@@ -5,7 +5,8 @@ namespace BatchAspire.Core.Providers;
 
 /// <summary>
 /// The built-in providers, filled in under whatever configuration gives: <c>openai</c> (key from
-/// <c>OPENAI_API_KEY</c>) and <c>sim</c>, the simulator that is always available.
+/// <c>OPENAI_API_KEY</c>), <c>anthropic</c> (<c>ANTHROPIC_API_KEY</c>, models <c>claude-*</c>),
+/// <c>gemini</c> (<c>GEMINI_API_KEY</c>, models <c>gemini-*</c>) and <c>sim</c>, the simulator that is always available.
 /// </summary>
 public sealed class ProviderDefaults(IConfiguration configuration) : IPostConfigureOptions<ProvidersOptions>
 {
@@ -16,6 +17,24 @@ public sealed class ProviderDefaults(IConfiguration configuration) : IPostConfig
         openai.BaseUrl ??= "https://api.openai.com/v1";
         openai.ApiKey ??= configuration["OPENAI_API_KEY"];
         if (openai.Models.Count == 0) openai.Models.AddRange(["gpt-*", "o1*", "o3*", "o4*", "text-embedding-*"]);
+
+        var anthropic = GetOrAdd(options, "anthropic");
+        anthropic.Type ??= ProviderTypes.Anthropic;
+        anthropic.BaseUrl ??= "https://api.anthropic.com/v1";
+        anthropic.ApiKey ??= configuration["ANTHROPIC_API_KEY"];
+        if (anthropic.Models.Count == 0) anthropic.Models.Add("claude-*");
+
+        var gemini = GetOrAdd(options, "gemini");
+        gemini.Type ??= ProviderTypes.Gemini;
+        gemini.BaseUrl ??= "https://generativelanguage.googleapis.com/v1beta";
+        gemini.ApiKey ??= configuration["GEMINI_API_KEY"];
+        if (gemini.Models.Count == 0) gemini.Models.Add("gemini-*");
+
+        foreach (var provider in options.Values)
+        {
+            if (string.Equals(provider.Type, ProviderTypes.AzureOpenAI, StringComparison.OrdinalIgnoreCase)) provider.ApiVersion ??= "2024-10-21";
+            if (string.Equals(provider.Type, ProviderTypes.Anthropic, StringComparison.OrdinalIgnoreCase)) provider.ApiVersion ??= "2023-06-01";
+        }
 
         var sim = GetOrAdd(options, "sim");
         sim.Type ??= ProviderTypes.Simulated;
@@ -54,6 +73,7 @@ public sealed class ProvidersValidation : IValidateOptions<ProvidersOptions>
             if (o.Models.Count == 0) errors.Add($"{key}:Models must list at least one model name or prefix (e.g. 'gpt-*').");
             if (o.FailureRate is < 0 or > 1) errors.Add($"{key}:FailureRate must be between 0 and 1.");
             if (o.LatencyMs < 0 || o.LatencyJitterMs < 0) errors.Add($"{key}:LatencyMs and LatencyJitterMs must not be negative.");
+            if (o.DefaultMaxTokens < 1) errors.Add($"{key}:DefaultMaxTokens must be at least 1.");
             if (o.Timeout <= TimeSpan.Zero) errors.Add($"{key}:Timeout must be positive.");
             if (o.Limits.RequestsPerMinute < 0 || o.Limits.TokensPerMinute < 0 || o.Limits.MaxConcurrency < 0)
             {

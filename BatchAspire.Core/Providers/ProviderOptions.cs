@@ -13,10 +13,17 @@ public sealed class ProvidersOptions : Dictionary<string, ProviderOptions>
 
 public sealed class ProviderOptions
 {
-    /// <summary><c>openai</c> (any OpenAI-compatible server), <c>anthropic</c>, <c>gemini</c> or <c>simulated</c>.</summary>
+    /// <summary>
+    /// <c>openai</c> (any OpenAI-compatible server), <c>azure-openai</c> (Azure OpenAI deployments),
+    /// <c>anthropic</c> (Messages API), <c>gemini</c> (generateContent) or <c>simulated</c>.
+    /// </summary>
     public string? Type { get; set; }
 
-    /// <summary>Base URL including the version segment, e.g. <c>https://api.openai.com/v1</c>.</summary>
+    /// <summary>
+    /// Base URL including the version segment, e.g. <c>https://api.openai.com/v1</c>,
+    /// <c>https://api.anthropic.com/v1</c>, <c>https://generativelanguage.googleapis.com/v1beta</c>;
+    /// for <c>azure-openai</c> the resource endpoint, e.g. <c>https://my-resource.openai.azure.com</c>.
+    /// </summary>
     public string? BaseUrl { get; set; }
 
     /// <summary>The provider key. Never logged, traced, stored or returned.</summary>
@@ -29,6 +36,21 @@ public sealed class ProviderOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
 
     public ProviderLimits Limits { get; set; } = new();
+
+    /// <summary>
+    /// <c>azure-openai</c>: the <c>api-version</c> query parameter (default <c>2024-10-21</c>);
+    /// <c>anthropic</c>: the <c>anthropic-version</c> header (default <c>2023-06-01</c>).
+    /// </summary>
+    public string? ApiVersion { get; set; }
+
+    /// <summary><c>azure-openai</c>: model name → deployment name; a model not listed is its own deployment name.</summary>
+    public Dictionary<string, string> Deployments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// <c>anthropic</c>: the <c>max_tokens</c> sent when a translated chat request sets neither
+    /// <c>max_tokens</c> nor <c>max_completion_tokens</c> (the Messages API requires one). Default 4096.
+    /// </summary>
+    public int DefaultMaxTokens { get; set; } = 4096;
 
     // Simulated provider only.
     public double LatencyMs { get; set; }
@@ -47,9 +69,16 @@ public sealed class ProviderLimits
 public static class ProviderTypes
 {
     public const string OpenAI = "openai";
+    public const string AzureOpenAI = "azure-openai";
     public const string Anthropic = "anthropic";
     public const string Gemini = "gemini";
     public const string Simulated = "simulated";
 
-    public static readonly string[] All = [OpenAI, Anthropic, Gemini, Simulated];
+    public static readonly string[] All = [OpenAI, AzureOpenAI, Anthropic, Gemini, Simulated];
+
+    /// <summary>The wire format a provider type speaks natively, for deciding which endpoints its items may target.</summary>
+    public static bool SpeaksOpenAI(string? type) =>
+        type is not null && (type.Equals(OpenAI, StringComparison.OrdinalIgnoreCase)
+            || type.Equals(AzureOpenAI, StringComparison.OrdinalIgnoreCase)
+            || type.Equals(Simulated, StringComparison.OrdinalIgnoreCase));
 }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using BatchAspire.Core.Providers.Anthropic;
+using BatchAspire.Core.Providers.Gemini;
 using BatchAspire.Core.Providers.OpenAI;
 using BatchAspire.Core.Providers.Simulated;
 using Microsoft.Extensions.Options;
@@ -47,13 +49,18 @@ public sealed class ProviderRegistry(IOptions<ProvidersOptions> options, IHttpCl
 
     public IProviderClient GetClient(string provider) => _clients.GetOrAdd(provider, Create);
 
+    /// <summary>The provider's type (<see cref="ProviderTypes"/>), lower case.</summary>
+    public string TypeOf(string provider) => options.Value[provider].Type?.ToLowerInvariant() ?? "";
+
     private IProviderClient Create(string name)
     {
         var provider = options.Value[name];
         return provider.Type?.ToLowerInvariant() switch
         {
             ProviderTypes.Simulated => new SimulatedProvider(provider, time),
-            ProviderTypes.OpenAI => new OpenAIProvider(name, provider, httpClients),
+            ProviderTypes.OpenAI or ProviderTypes.AzureOpenAI => new OpenAIProvider(name, provider, httpClients),
+            ProviderTypes.Anthropic => new AnthropicProvider(name, provider, httpClients),
+            ProviderTypes.Gemini => new GeminiProvider(name, provider, httpClients),
             var type => throw new NotSupportedException($"Provider '{name}' has Type '{type}', which this build cannot call yet."),
         };
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Retries;
 using BatchAspire.Core.Telemetry;
@@ -10,7 +11,7 @@ namespace BatchAspire.Core.Queue;
 /// Runs one attempt of one leased item: calls its provider, classifies the answer (DESIGN.md §7) and
 /// decides what happens next: a final result, a durable retry, or a requeue after a rate limit.
 /// </summary>
-public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retries, TimeProvider time)
+public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retries, TimeProvider time, PricingTable prices, JobBudgets budgets)
 {
     public async Task<object> ProcessAsync(LeasedItem leased, CancellationToken stopping)
     {
@@ -25,6 +26,14 @@ public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retrie
         activity?.SetTag("batch.job.id", leased.JobId);
         activity?.SetTag("batch.item.custom_id", item.CustomId);
         activity?.SetTag("batch.item.attempt", attempt);
+
+        // A job with a budget reserves this call's worst case first (JobBudgets); without room, the call is never sent.
+        if (await budgets.ReserveAsync(leased) is { } refused)
+        {
+            activity?.SetTag("error.type", refused.Code);
+            var unsent = Record(leased, attempt, started, null, refused.Code, refused.Code);
+            return Finish(leased, false, new ProviderResponse(ProviderOutcome.Permanent, null, null, Error: refused), refused, unsent);
+        }
 
         ProviderResponse response;
         try
@@ -87,7 +96,7 @@ public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retrie
         }
     }
 
-    private static ItemCompletion Finish(LeasedItem leased, bool succeeded, ProviderResponse response, ItemError? error, List<AttemptRecord> history)
+    private ItemCompletion Finish(LeasedItem leased, bool succeeded, ProviderResponse response, ItemError? error, List<AttemptRecord> history)
     {
         var usage = response.Usage ?? TokenUsage.None;
         BatchTelemetry.ItemsFinished.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? ItemStatus.Succeeded : ItemStatus.Failed));
@@ -96,7 +105,9 @@ public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retrie
             BatchTelemetry.TokenUsage.Record(usage.InputTokens, new("gen_ai.token.type", "input"), new("gen_ai.request.model", leased.Item.Model));
             BatchTelemetry.TokenUsage.Record(usage.OutputTokens, new("gen_ai.token.type", "output"), new("gen_ai.request.model", leased.Item.Model));
         }
-        const long costPico = 0; // priced per model by the pricing table (providers issue)
+        // A failed call that reports usage (rare) was billed, so it is priced too; a model without a price costs 0.
+        var costPico = usage.TotalTokens > 0 ? prices.Find(leased.Item.Model)?.CostPico(usage) ?? 0 : 0;
+        Activity.Current?.SetTag("batch.cost.usd", (double)Money.ToUsd(costPico));
         var json = ResultJson.Write(leased.Item, succeeded, response.Body, succeeded ? null : error ?? response.Error, history, usage, costPico);
         return new ItemCompletion(leased.JobId, leased.Index, succeeded, json, usage, costPico);
     }

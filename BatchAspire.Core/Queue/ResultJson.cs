@@ -37,6 +37,9 @@ public static class ResultJson
             w.WriteStartObject("usage");
             w.WriteNumber("input_tokens", usage.InputTokens);
             w.WriteNumber("output_tokens", usage.OutputTokens);
+            w.WriteNumber("cached_input_tokens", usage.CachedInputTokens);
+            w.WriteNumber("cache_write_tokens", usage.CacheWriteTokens);
+            w.WriteNumber("reasoning_tokens", usage.ReasoningTokens);
             w.WriteEndObject();
             w.WriteNumber("cost_usd", Money.ToUsd(costPico));
             w.WritePropertyName("attempts");

@@ -10,6 +10,9 @@ public sealed class WorkQueue(IConnectionMultiplexer redis, JobScripts scripts, 
 {
     private IDatabase Db => redis.GetDatabase();
 
+    /// <summary>Job id → tenant, read once per job: a job's tenant never changes. Bounded, as Workers run for months.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _tenants = new(StringComparer.Ordinal);
+
     /// <summary>The next job in the round-robin (the list is rotated, so every Worker takes turns across jobs).</summary>
     public async Task<string?> NextActiveJobAsync()
     {
@@ -55,19 +58,53 @@ public sealed class WorkQueue(IConnectionMultiplexer redis, JobScripts scripts, 
     /// <summary>Records final results of one job's items; returns how many were new and the job's status.</summary>
     public async Task<(long Recorded, string Status)> CompleteAsync(string jobId, IReadOnlyList<ItemCompletion> completions)
     {
-        var args = new RedisValue[completions.Count * 6];
+        const int group = 9;
+        var args = new RedisValue[completions.Count * group];
         for (var i = 0; i < completions.Count; i++)
         {
             var c = completions[i];
-            args[i * 6] = c.Index;
-            args[i * 6 + 1] = c.Succeeded ? "s" : "f";
-            args[i * 6 + 2] = c.ResultJson;
-            args[i * 6 + 3] = c.Usage.InputTokens;
-            args[i * 6 + 4] = c.Usage.OutputTokens;
-            args[i * 6 + 5] = c.CostPico;
+            var at = i * group;
+            args[at] = c.Index;
+            args[at + 1] = c.Succeeded ? "s" : "f";
+            args[at + 2] = c.ResultJson;
+            args[at + 3] = c.Usage.InputTokens;
+            args[at + 4] = c.Usage.OutputTokens;
+            args[at + 5] = c.CostPico;
+            args[at + 6] = c.Usage.CachedInputTokens;
+            args[at + 7] = c.Usage.CacheWriteTokens;
+            args[at + 8] = c.Usage.ReasoningTokens;
         }
-        var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.CompleteItems, keys.JobScriptKeys(jobId), args))!;
+        var tenant = await TenantOfAsync(jobId);
+        var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.CompleteItems, keys.JobScriptKeys(jobId, tenant), args))!;
         return ((long)raw[0], raw[1].ToString());
+    }
+
+    /// <summary>The tenant a job belongs to (null when the job is gone: then no tenant counter is touched).</summary>
+    private async Task<string?> TenantOfAsync(string jobId)
+    {
+        if (_tenants.TryGetValue(jobId, out var known)) return known;
+        var tenant = await Db.HashGetAsync(keys.JobMeta(jobId), "tenant");
+        if (!tenant.HasValue) return null;
+        if (_tenants.Count > 10_000) _tenants.Clear();
+        return _tenants[jobId] = tenant.ToString();
+    }
+
+    /// <summary>
+    /// Reserves an item's worst-case cost against its job's budget before its call is sent (reserve_budget.lua).
+    /// False when it does not fit: the job's budget is then closed and <paramref name="refusal"/> recorded on it.
+    /// </summary>
+    public async Task<bool> ReserveBudgetAsync(string jobId, long index, long worstCasePico, ItemError refusal)
+    {
+        var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.ReserveBudget, keys.JobScriptKeys(jobId),
+            [index, worstCasePico, JsonSerializer.Serialize(refusal, BatchJson.Options)]))!;
+        return (long)raw[0] == 1;
+    }
+
+    /// <summary>A job's budget in picodollars, or null when it has none.</summary>
+    public async Task<long?> BudgetOfAsync(string jobId)
+    {
+        var budget = await Db.HashGetAsync(keys.JobMeta(jobId), "budget_pico");
+        return budget.HasValue ? (long)budget : null;
     }
 
     public async Task<(long Rescheduled, string Status)> RescheduleAsync(string jobId, IReadOnlyList<ItemReschedule> items)

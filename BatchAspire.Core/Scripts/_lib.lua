@@ -12,6 +12,9 @@
 --   KEYS[9] ids      hash   custom_id -> index
 --   KEYS[10] active  list   ids of jobs with work to dispatch (global, round-robin)
 --   KEYS[11] tenant  zset   the tenant's job ids by creation time (global)
+--   KEYS[12] usage   hash   the tenant's running usage and cost counters (global; complete_items only)
+-- A job with a budget keeps, in meta: budget_pico, reserved_pico (worst-case cost of calls in flight),
+-- cost_pico (actual cost so far) and one 'rsv:{index}' field per reservation (reserve_budget.lua).
 -- Time always comes from the store's clock, never from the caller.
 
 local function now_ms()
@@ -21,6 +24,17 @@ end
 
 local function meta_number(field)
   return tonumber(redis.call('HGET', KEYS[1], field) or '0') or 0
+end
+
+-- Gives back an item's budget reservation (if it holds one): its call ended, was rescheduled or lost.
+-- Amounts stay strings end to end: Lua numbers print as %.14g, which would corrupt 15-digit picodollars.
+local function release_reservation(idx)
+  local field = 'rsv:' .. idx
+  local amount = redis.call('HGET', KEYS[1], field)
+  if amount then
+    redis.call('HINCRBY', KEYS[1], 'reserved_pico', '-' .. amount)
+    redis.call('HDEL', KEYS[1], field)
+  end
 end
 
 local function is_terminal(status)
@@ -40,7 +54,11 @@ local function finish_if_done(now)
   end
   if not final then return status end
   local ts = math.floor(now / 1000)
-  if final == 'completed' then
+  if final == 'completed' and redis.call('HEXISTS', KEYS[1], 'budget_stopped_at') == 1 then
+    -- The budget stopped the job: every item has a result, but not every item was sent.
+    redis.call('HSET', KEYS[1], 'status', 'failed', 'finalizing_at', ts, 'failed_at', ts, 'finished_at', ts)
+    final = 'failed'
+  elseif final == 'completed' then
     redis.call('HSET', KEYS[1], 'status', final, 'finalizing_at', ts, 'completed_at', ts, 'finished_at', ts)
   elseif final == 'expired' then
     redis.call('HSET', KEYS[1], 'status', final, 'expired_at', ts, 'finished_at', ts)

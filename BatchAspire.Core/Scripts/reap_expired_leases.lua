@@ -7,6 +7,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 local reaped = 0
 for _, idx in ipairs(expired) do
   redis.call('ZREM', KEYS[4], idx)
+  release_reservation(idx)
   if status == 'in_progress' and redis.call('HEXISTS', KEYS[6], idx) == 0 then
     redis.call('LPUSH', KEYS[3], idx)
     reaped = reaped + 1

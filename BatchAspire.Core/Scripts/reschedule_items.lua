@@ -9,6 +9,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 local rescheduled = 0
 for i = 1, #ARGV, 4 do
   local idx = ARGV[i]
+  release_reservation(idx)
   if redis.call('ZREM', KEYS[4], idx) == 1 and redis.call('HEXISTS', KEYS[6], idx) == 0 then
     if ARGV[i + 3] == 'retry' then redis.call('HINCRBY', KEYS[1], 'retries', 1) end
     if ARGV[i + 3] == 'rate_limited' then redis.call('HINCRBY', KEYS[1], 'rate_limited', 1) end

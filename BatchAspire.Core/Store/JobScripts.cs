@@ -20,6 +20,7 @@ public sealed class JobScripts(IConnectionMultiplexer redis)
     public const string ExpireJob = "expire_job";
     public const string CreateFile = "create_file";
     public const string DeleteFile = "delete_file";
+    public const string ReserveBudget = "reserve_budget";
 
     private static readonly Lazy<IReadOnlyDictionary<string, string>> Sources = new(LoadSources);
     private readonly ConcurrentDictionary<string, byte[]> _hashes = new();

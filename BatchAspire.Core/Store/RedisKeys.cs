@@ -12,6 +12,9 @@ public sealed class RedisKeys(string prefix)
 
     public RedisKey TenantJobs(string tenant) => $"{Prefix}tenant:{tenant}:jobs";
 
+    /// <summary>The tenant's running usage and cost counters (<c>GET /api/usage</c>).</summary>
+    public RedisKey TenantUsage(string tenant) => $"{Prefix}tenant:{tenant}:usage";
+
     public RedisKey JobMeta(string jobId) => $"{Prefix}{{{jobId}}}:meta";
     public RedisKey JobItems(string jobId) => $"{Prefix}{{{jobId}}}:items";
     public RedisKey JobResults(string jobId) => $"{Prefix}{{{jobId}}}:results";
@@ -31,7 +34,7 @@ public sealed class RedisKeys(string prefix)
 
     /// <summary>
     /// The fixed KEYS layout every job script takes (documented in Scripts/_lib.lua). Only create_job
-    /// touches the tenant index, so only it passes the tenant.
+    /// (tenant index) and complete_items (tenant usage) touch tenant keys, so only they pass the tenant.
     /// </summary>
     public RedisKey[] JobScriptKeys(string jobId, string? tenant = null)
     {
@@ -48,6 +51,6 @@ public sealed class RedisKeys(string prefix)
         JobIds(jobId),
         ActiveJobs,
         ];
-        return tenant is null ? jobKeys : [.. jobKeys, TenantJobs(tenant)];
+        return tenant is null ? jobKeys : [.. jobKeys, TenantJobs(tenant), TenantUsage(tenant)];
     }
 }

@@ -7,47 +7,43 @@ namespace BatchAspire.Core.Providers.OpenAI;
 
 /// <summary>
 /// Any OpenAI-compatible server (OpenAI, Groq, Together, vLLM, Ollama, …): POSTs the item's body to
-/// <c>{BaseUrl}/{endpoint}</c> and classifies the answer. The key travels only in the Authorization header.
+/// <c>{BaseUrl}/{endpoint}</c> with the key as a Bearer token. As type <c>azure-openai</c>, POSTs to
+/// <c>{BaseUrl}/openai/deployments/{deployment}/{endpoint}?api-version={ApiVersion}</c> with the key in the
+/// <c>api-key</c> header; the deployment is the model's entry in <c>Deployments</c>, or the model name.
 /// </summary>
 public sealed class OpenAIProvider(string name, ProviderOptions options, IHttpClientFactory httpClients) : IProviderClient
 {
     private readonly Uri _baseUrl = new(options.BaseUrl!.TrimEnd('/') + "/");
+    private readonly bool _azure = string.Equals(options.Type, ProviderTypes.AzureOpenAI, StringComparison.OrdinalIgnoreCase);
 
     public async Task<ProviderResponse> SendAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseUrl, EndpointPath(request.Url)))
+        using var message = new HttpRequestMessage(HttpMethod.Post, RequestUri(request))
         {
-            Content = JsonContent(request.Body),
+            Content = ProviderHttp.Json(JsonSerializer.SerializeToUtf8Bytes(request.Body)),
         };
         if (!string.IsNullOrEmpty(options.ApiKey))
         {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+            if (_azure) message.Headers.TryAddWithoutValidation("api-key", options.ApiKey);
+            else message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
         }
-        if (IsHeaderSafe(request.CustomId))
+        if (ProviderHttp.IsHeaderSafe(request.CustomId))
         {
             message.Headers.TryAddWithoutValidation("X-Client-Request-Id", request.CustomId);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Timeout);
-        try
-        {
-            using var response = await httpClients.CreateClient(ProviderRegistry.HttpClientName)
-                .SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token);
-            var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-            return OpenAIResponseClassifier.Classify(response, body);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            var error = new ItemError("timeout", $"Provider '{name}' did not answer within {options.Timeout.TotalSeconds:0.#} s.");
-            return new ProviderResponse(ProviderOutcome.Transient, null, null, Error: error);
-        }
-        catch (HttpRequestException ex)
-        {
-            // The message names the failure (connection refused, reset) but never a header, so no key can leak.
-            var error = new ItemError("connection_error", $"Provider '{name}' could not be reached: {ex.HttpRequestError}.");
-            return new ProviderResponse(ProviderOutcome.Transient, null, null, Error: error);
-        }
+        var (answer, failure) = await ProviderHttp.SendAsync(httpClients, message, name, options, cancellationToken);
+        if (answer is null) return failure!;
+        using var response = answer.Response;
+        return OpenAIResponseClassifier.Classify(response, answer.Body);
+    }
+
+    public Uri RequestUri(ProviderRequest request)
+    {
+        var endpoint = EndpointPath(request.Url);
+        if (!_azure) return new Uri(_baseUrl, endpoint);
+        var deployment = options.Deployments.TryGetValue(request.Route.Model, out var d) ? d : request.Route.Model;
+        return new Uri(_baseUrl, $"openai/deployments/{Uri.EscapeDataString(deployment)}/{endpoint}?api-version={Uri.EscapeDataString(options.ApiVersion ?? "")}");
     }
 
     /// <summary><c>/v1/chat/completions</c> → <c>chat/completions</c>, relative to the base URL (which carries the version).</summary>
@@ -56,16 +52,6 @@ public sealed class OpenAIProvider(string name, ProviderOptions options, IHttpCl
         var path = url.TrimStart('/');
         return path.StartsWith("v1/", StringComparison.Ordinal) ? path[3..] : path;
     }
-
-    private static ByteArrayContent JsonContent(JsonElement body)
-    {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return content;
-    }
-
-    private static bool IsHeaderSafe(string value) =>
-        value.Length is > 0 and <= 256 && value.All(c => c is >= ' ' and <= '~');
 }
 
 /// <summary>The OpenAI wire format's outcomes, per DESIGN.md §7.</summary>
@@ -77,7 +63,7 @@ public static class OpenAIResponseClassifier
         if (response.IsSuccessStatusCode)
         {
             var (usage, model) = ReadUsage(body);
-            return new ProviderResponse(ProviderOutcome.Success, status, body, usage, ResponseModel: model);
+            return new ProviderResponse(ProviderOutcome.Success, status, body, usage, ResponseModel: model, Limits: RateLimitSnapshot.FromHeaders(response.Headers));
         }
 
         var error = ReadError(body, status);
@@ -88,7 +74,7 @@ public static class OpenAIResponseClassifier
             408 or 409 or >= 500 => ProviderOutcome.Transient,
             _ => ProviderOutcome.Permanent,
         };
-        return new ProviderResponse(outcome, status, body, Error: error, RetryAfter: RetryAfter(response.Headers));
+        return new ProviderResponse(outcome, status, body, Error: error, RetryAfter: RetryAfter(response.Headers), Limits: RateLimitSnapshot.FromHeaders(response.Headers));
     }
 
     /// <summary><c>retry-after-ms</c> (OpenAI, precise) wins over <c>retry-after</c> (seconds or HTTP date).</summary>
@@ -114,12 +100,8 @@ public static class OpenAIResponseClassifier
             using var doc = JsonDocument.Parse(body);
             var root = doc.RootElement;
             var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-            if (!root.TryGetProperty("usage", out var usage) || usage.ValueKind != JsonValueKind.Object) return (null, model);
-            long Get(string property) => usage.TryGetProperty(property, out var v) && v.TryGetInt64(out var n) ? n : 0;
-            // Chat completions and embeddings say prompt/completion; the Responses API says input/output.
-            var input = Get("prompt_tokens") + Get("input_tokens");
-            var output = Get("completion_tokens") + Get("output_tokens");
-            return (new TokenUsage(input, output), model);
+            // Chat completions and embeddings say prompt/completion; the Responses API and images say input/output.
+            return (root.TryGetProperty("usage", out var usage) ? UsageNormalisation.FromOpenAI(usage) : null, model);
         }
         catch (JsonException)
         {
