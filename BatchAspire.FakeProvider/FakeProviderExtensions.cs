@@ -42,6 +42,7 @@ internal static class FakeProviderExtensions
     {
         routes.MapOpenAIEndpoints();
         routes.MapStatsEndpoints();
+        routes.MapAdminEndpoints();
         return routes;
     }
 }

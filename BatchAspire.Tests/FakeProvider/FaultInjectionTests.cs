@@ -36,6 +36,21 @@ public sealed class FaultInjectionTests
     }
 
     [Fact]
+    public async Task Admin_endpoint_switches_options_of_a_running_fake()
+    {
+        await using var fake = await FakeProviderServer.StartAsync(new FakeProviderOptions(), cancellationToken: Ct);
+        using var client = Client(fake);
+        using var admin = new HttpClient { BaseAddress = fake.RootUrl };
+
+        using var patched = await admin.PostJsonAsync("admin/options", new System.Text.Json.Nodes.JsonObject { ["quota_exhausted"] = true });
+        using var response = await client.ChatAsync();
+
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.True(fake.Options.QuotaExhausted);
+        Assert.Equal("insufficient_quota", (await response.JsonAsync()).GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task Server_error_rate_is_roughly_honoured_and_replays_with_the_same_seed()
     {
         var first = await CountServerErrorsAsync(seed: 7);
