@@ -70,12 +70,14 @@ public sealed class FakeProviderServer : IAsyncDisposable
         return new FakeProviderServer(app, options, root.Uri);
     }
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> fires (the CLI's Ctrl+C).</summary>
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires or the host is told to stop (SIGTERM, Ctrl+C).</summary>
     public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
     {
+        var stopping = _app.Lifetime.ApplicationStopping;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            await Task.Delay(Timeout.Infinite, either.Token);
         }
         catch (OperationCanceledException)
         {
