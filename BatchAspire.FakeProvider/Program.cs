@@ -1,4 +1,8 @@
-using BatchAspire.FakeProvider;
+namespace BatchAspire.FakeProvider;
 
 // Runs the fake as its own process for benchmarks; tests start it in-process with FakeProviderServer.StartAsync.
-return await FakeProviderCommandLine.Create().Parse(args).InvokeAsync();
+// An explicit, namespaced Program: the test project references this and the Api, whose Program is global.
+internal static class Program
+{
+    private static Task<int> Main(string[] args) => FakeProviderCommandLine.Create().Parse(args).InvokeAsync();
+}
