@@ -2,6 +2,7 @@ using BatchAspire.Api;
 using BatchAspire.Api.Auth;
 using BatchAspire.Api.Errors;
 using BatchAspire.Api.Jobs;
+using BatchAspire.Api.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -19,6 +20,8 @@ app.MapOpenApi();
 app.MapJobsApi();
 app.MapJobResultsApi();
 app.MapJobEventsApi();
+app.MapJobStatsApi();
+app.MapPrometheusEndpoint();
 app.LogAuthMode();
 app.Run();
 

@@ -22,6 +22,7 @@ public static class CoreExtensions
         services.AddOptions<StoreOptions>().BindConfiguration(StoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetryOptions>().BindConfiguration(RetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobLimitsOptions>().BindConfiguration(JobLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProvidersOptions>().BindConfiguration(ProvidersOptions.Section).ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<ProvidersOptions>, ProviderDefaults>();
         services.AddSingleton<IValidateOptions<ProvidersOptions>, ProvidersValidation>();
@@ -47,6 +48,9 @@ public static class CoreExtensions
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 
+        services.AddMetrics();
+        services.AddSingleton<JobTraceContexts>();
+        services.AddHostedService<BatchGauges>();
         services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(BatchTelemetry.SourceName));
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(BatchTelemetry.SourceName));
         return builder;
