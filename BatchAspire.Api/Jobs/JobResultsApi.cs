@@ -10,6 +10,7 @@ namespace BatchAspire.Api.Jobs;
 public static class JobResultsApi
 {
     private const int Chunk = 1000;
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
     private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(200);
 
     public static RouteGroupBuilder MapJobResultsApi(this IEndpointRouteBuilder routes)
@@ -72,7 +73,7 @@ public static class JobResultsApi
         foreach (var line in lines)
         {
             await stream.WriteAsync(line);
-            stream.WriteByte((byte)'\n');
+            await stream.WriteAsync(NewLine); // Kestrel forbids synchronous writes (WriteByte)
         }
         await stream.FlushAsync();
     }

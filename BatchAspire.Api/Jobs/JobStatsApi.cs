@@ -92,7 +92,7 @@ public static class JobStatsApi
         var first = finishedAtMs[0];
         var last = finishedAtMs[^1];
         var spanMs = Math.Max(1000, last - first);
-        var bucketMs = Math.Max(1000, (long)Math.Ceiling(spanMs / (double)MaxSeriesPoints / 1000) * 1000);
+        var bucketMs = Math.Max(100, (long)Math.Ceiling(spanMs / (double)MaxSeriesPoints / 100) * 100);
         var buckets = (int)(spanMs / bucketMs) + 1;
         var counts = new long[buckets];
         foreach (var t in finishedAtMs) counts[Math.Min(buckets - 1, (int)((t - first) / bucketMs))]++;
