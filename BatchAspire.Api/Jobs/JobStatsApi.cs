@@ -91,7 +91,7 @@ public static class JobStatsApi
         finishedAtMs.Sort();
         var first = finishedAtMs[0];
         var last = finishedAtMs[^1];
-        var spanMs = Math.Max(1000, last - first);
+        var spanMs = Math.Max(100, last - first);
         var bucketMs = Math.Max(100, (long)Math.Ceiling(spanMs / (double)MaxSeriesPoints / 100) * 100);
         var buckets = (int)(spanMs / bucketMs) + 1;
         var counts = new long[buckets];
