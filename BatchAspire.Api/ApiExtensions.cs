@@ -1,4 +1,5 @@
 using BatchAspire.Api.Auth;
+using BatchAspire.Api.Telemetry;
 using BatchAspire.Core;
 
 namespace BatchAspire.Api;
@@ -11,6 +12,7 @@ public static class ApiExtensions
         builder.AddBatchCore();
         builder.AddApiAuth();
         builder.Services.AddSingleton<V1.BatchOutputFiles>();
+        builder.AddPrometheusEndpoint();
         builder.Services.ConfigureHttpJsonOptions(o => BatchJson.Configure(o.SerializerOptions));
         builder.Services.AddOpenApi();
         return builder;

@@ -4,6 +4,7 @@ using BatchAspire.Api.Errors;
 using BatchAspire.Api.Jobs;
 using BatchAspire.Api.V1;
 using BatchAspire.Api.Usage;
+using BatchAspire.Api.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -25,6 +26,8 @@ app.MapJobResultsApi();
 app.MapJobEventsApi();
 app.MapFilesApi();
 app.MapBatchesApi();
+app.MapJobStatsApi();
+app.MapPrometheusEndpoint();
 app.LogAuthMode();
 app.Run();
 

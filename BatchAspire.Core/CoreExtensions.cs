@@ -26,6 +26,7 @@ public static class CoreExtensions
         services.AddOptions<RetryOptions>().BindConfiguration(RetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobLimitsOptions>().BindConfiguration(JobLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FilesOptions>().BindConfiguration(FilesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProvidersOptions>().BindConfiguration(ProvidersOptions.Section).ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<ProvidersOptions>, ProviderDefaults>();
         services.AddSingleton<IValidateOptions<ProvidersOptions>, ProvidersValidation>();
@@ -58,6 +59,9 @@ public static class CoreExtensions
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 
+        services.AddMetrics();
+        services.AddSingleton<JobTraceContexts>();
+        services.AddHostedService<BatchGauges>();
         services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(BatchTelemetry.SourceName));
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(BatchTelemetry.SourceName));
         return builder;

@@ -28,8 +28,9 @@ public sealed class ApiKeyAuthenticationHandler(
         if (tenants.Count == 0) return Task.FromResult(Success(AnonymousTenant));
 
         var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return Task.FromResult(AuthenticateResult.NoResult());
-        var presented = Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());
+        var presentedKey = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : EventStreamToken();
+        if (presentedKey is null) return Task.FromResult(AuthenticateResult.NoResult());
+        var presented = Encoding.UTF8.GetBytes(presentedKey);
         foreach (var (tenant, options) in tenants)
         {
             if (options.ApiKey is { Length: > 0 } key && CryptographicOperations.FixedTimeEquals(presented, Encoding.UTF8.GetBytes(key)))
@@ -40,9 +41,19 @@ public sealed class ApiKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Fail("Incorrect API key provided."));
     }
 
+    /// <summary>
+    /// Browsers' EventSource cannot send headers, so the SSE endpoint alone also takes the key as
+    /// <c>?access_token=</c>. The Api never logs query strings (AuthExtensions) and traces redact them.
+    /// </summary>
+    private string? EventStreamToken() =>
+        HttpMethods.IsGet(Request.Method) && Request.Path.Value?.EndsWith("/events", StringComparison.Ordinal) == true
+        && Request.Query.TryGetValue(AccessTokenParameter, out var token) && token.ToString() is { Length: > 0 } t ? t : null;
+
+    public const string AccessTokenParameter = "access_token";
+
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        var hasKey = Request.Headers.Authorization.Count > 0;
+        var hasKey = Request.Headers.Authorization.Count > 0 || EventStreamToken() is not null;
         await ApiErrors.Write(Context, StatusCodes.Status401Unauthorized, new(
             hasKey ? "Incorrect API key provided." : "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
             "invalid_request_error", null, hasKey ? "invalid_api_key" : "missing_api_key"));

@@ -11,20 +11,27 @@ namespace BatchAspire.Api.Jobs;
 public static class JobResultsApi
 {
     private const int Chunk = 1000;
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
     private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(200);
 
     public static RouteGroupBuilder MapJobResultsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/jobs").WithTags("Jobs").RequireAuthorization();
         group.MapGet("/{id}/results", Results)
-            .WithSummary("Finished items as NDJSON, in input order; with wait=true, streamed in completion order until the job ends.");
+            .WithSummary("Finished items as NDJSON, in input order; with wait=true, streamed in completion order until the job ends; " +
+                         "with recent=true, the last 'limit' (default 50, at most 1000) finished, newest first.");
         return group;
     }
 
     public static async Task<Results<PushStreamHttpResult, NotFound<BatchErrorBody>>> Results(
-        string id, bool? wait, ClaimsPrincipal user, JobStore store)
+        string id, bool? wait, bool? recent, int? limit, ClaimsPrincipal user, JobStore store)
     {
         if (await store.GetAsync(user.Tenant(), id) is not { } job) return ApiErrors.NotFound("job", id);
+        if (recent == true)
+        {
+            var count = Math.Clamp(limit ?? 50, 1, 1000);
+            return TypedResults.Stream(async stream => await WriteLinesAsync(stream, await store.ReadRecentResultsAsync(id, count)), "application/x-ndjson");
+        }
         return TypedResults.Stream(
             (stream) => wait == true ? FollowAsync(stream, store, id) : InOrderAsync(stream, store, job),
             "application/x-ndjson");

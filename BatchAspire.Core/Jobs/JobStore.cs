@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using BatchAspire.Core.Store;
+using BatchAspire.Core.Telemetry;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -124,6 +125,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
             "retention_s", (long)options.Value.Retention.TotalSeconds,
             "metadata", job.Metadata is null ? "" : JsonSerializer.Serialize(job.Metadata, BatchJson.Options),
             .. (job.BudgetPico is { } budget ? new RedisValue[] { "budget_pico", budget, "reserved_pico", 0 } : []),
+            // The submitting request's trace, so every item attempt's span can link back to it.
+            JobTraceContexts.MetaField, JobTraceContexts.CurrentTraceparent() ?? "",
         ];
         if (job.InputFileId is not null) args.AddRange(["input_file_id", job.InputFileId]);
         if (job.Endpoint is not null) args.AddRange(["endpoint", job.Endpoint]);
@@ -236,6 +239,17 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
         if (indexes.Length == 0) return ([], 0);
         var values = await db.HashGetAsync(keys.JobResults(jobId), indexes);
         return ([.. values.Where(v => v.HasValue).Select(v => (byte[])v!)], indexes.Length);
+    }
+
+    /// <summary>The most recently finished <paramref name="count"/> results, newest first.</summary>
+    public async Task<IReadOnlyList<byte[]>> ReadRecentResultsAsync(string jobId, int count)
+    {
+        var db = Db;
+        var indexes = await db.ListRangeAsync(keys.JobDone(jobId), -count, -1);
+        if (indexes.Length == 0) return [];
+        Array.Reverse(indexes);
+        var values = await db.HashGetAsync(keys.JobResults(jobId), indexes);
+        return [.. values.Where(v => v.HasValue).Select(v => (byte[])v!)];
     }
 
     /// <summary>One item's state, result and attempt timeline, by custom_id.</summary>
