@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using Garnet;
+using BatchAspire.EmbeddedStore;
 using StackExchange.Redis;
 
 namespace BatchAspire.Tests.Infrastructure;
@@ -22,7 +20,7 @@ public sealed class TestStores : IAsyncDisposable
 {
     private static readonly Lazy<TestStores> Shared = new(() => new TestStores());
 
-    private readonly GarnetServer _garnet;
+    private readonly EmbeddedGarnet _garnet;
     private readonly Process? _redis;
     private readonly string _dir = Directory.CreateTempSubdirectory("batchaspire-tests-").FullName;
 
@@ -33,11 +31,9 @@ public sealed class TestStores : IAsyncDisposable
 
     private TestStores()
     {
-        var port = FreePort();
-        _garnet = new GarnetServer(["--bind", "127.0.0.1", "--port", port.ToString(), "--lua", "--lua-transaction-mode",
-            "--device-type", "RandomAccess", "--index", "16m", "-q"]);
-        _garnet.Start();
-        Garnet = new Store("garnet", $"127.0.0.1:{port}");
+        // The same embedded store the AppHost runs (Lua transactions, AOF), with a smaller index for a test run.
+        _garnet = EmbeddedGarnet.Start(Path.Combine(_dir, "garnet"), extraArguments: ["--index", "16m"]);
+        Garnet = new Store("garnet", _garnet.ConnectionString);
 
         var redisServer = FindRedisServer();
         if (redisServer is not null)
@@ -66,12 +62,7 @@ public sealed class TestStores : IAsyncDisposable
 
     public static string UniquePrefix() => $"t{Guid.NewGuid():N}"[..13] + ":";
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => EmbeddedGarnet.FreePort();
 
     private static string? FindRedisServer() =>
         new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists);
