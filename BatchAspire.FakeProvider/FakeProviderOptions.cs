@@ -81,8 +81,9 @@ public sealed class FakeProviderOptions
     public long CacheWriteTokens { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
 
     /// <summary>
-    /// Reasoning tokens reported on top of the visible reply: Gemini <c>thoughtsTokenCount</c> (outside
-    /// <c>candidatesTokenCount</c>). Not charged at admission. 0 = none.
+    /// Reasoning tokens reported on top of the visible reply: OpenAI <c>reasoning_tokens</c> (inside
+    /// <c>completion_tokens</c>), Gemini <c>thoughtsTokenCount</c> (outside <c>candidatesTokenCount</c>).
+    /// Not charged at admission. 0 = none.
     /// </summary>
     public long ReasoningTokens { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
 

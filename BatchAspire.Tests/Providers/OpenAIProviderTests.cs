@@ -1,5 +1,6 @@
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Providers;
+using BatchAspire.FakeProvider;
 
 namespace BatchAspire.Tests.Providers;
 
@@ -9,8 +10,9 @@ public sealed class OpenAIProviderTests
     [Fact]
     public async Task Usage_keeps_cached_tokens_inside_prompt_tokens_and_reasoning_inside_completion_tokens()
     {
-        await using var h = await ProviderHarness.StartLocalAsync();
-        var response = await h.SendAsync("gpt-4o", """{"messages":[{"role":"user","content":"[[cache]]"}]}""");
+        await using var h = await ProviderHarness.StartAsync(
+            new FakeProviderOptions { CachedPromptTokens = 400, ReasoningTokens = 50, DefaultCompletionTokens = 150 });
+        var response = await h.SendAsync("gpt-4o", $$"""{"messages":[{"role":"user","content":"{{AnthropicProviderTests.PromptOf1000}}"}]}""");
         Assert.Equal(ProviderOutcome.Success, response.Outcome);
         Assert.Equal(new TokenUsage(1000, 200, CachedInputTokens: 400, ReasoningTokens: 50), response.Usage);
         Assert.Equal("Bearer fake-key", h.RequestsTo("/v1/chat/completions").Single().Headers["authorization"]);
@@ -72,7 +74,7 @@ public sealed class OpenAIProviderTests
     [Fact]
     public async Task Anthropic_and_gemini_urls_are_refused_for_an_openai_model()
     {
-        await using var h = await ProviderHarness.StartLocalAsync();
+        await using var h = await ProviderHarness.StartAsync();
         var messages = h.Validate("gpt-4o", """{"max_tokens":5,"messages":[]}""", "/v1/messages").Error!;
         Assert.Equal("items[0].url", messages.Param);
         Assert.Contains("provider 'openai'", messages.Message);
