@@ -51,13 +51,16 @@ public sealed class ProviderHarness : IAsyncDisposable
         ["BatchAspire:Providers:azure:Deployments:azure-gpt-4o"] = "prod-gpt4o",
     };
 
+    /// <summary>The root of a running shared fake, without the trailing slash, for <see cref="Settings"/>.</summary>
+    public static string Url(FakeProviderServer server) => server.RootUrl.ToString().TrimEnd('/');
+
     /// <summary>Against the shared fake provider, which requires <see cref="ApiKey"/>.</summary>
     public static async Task<ProviderHarness> StartAsync(FakeProviderOptions? options = null, TimeProvider? time = null)
     {
         options ??= new FakeProviderOptions();
         options.ApiKey ??= ApiKey;
         var server = await FakeProviderServer.StartAsync(options, time);
-        return new ProviderHarness(server, null).Build(server.RootUrl.ToString().TrimEnd('/'));
+        return new ProviderHarness(server, null).Build(Url(server));
     }
 
     public static async Task<ProviderHarness> StartLocalAsync()
