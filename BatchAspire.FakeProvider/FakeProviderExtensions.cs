@@ -41,6 +41,8 @@ internal static class FakeProviderExtensions
     public static IEndpointRouteBuilder MapFakeProvider(this IEndpointRouteBuilder routes)
     {
         routes.MapOpenAIEndpoints();
+        routes.MapAnthropicEndpoints();
+        routes.MapGeminiEndpoints();
         routes.MapStatsEndpoints();
         routes.MapAdminEndpoints();
         return routes;

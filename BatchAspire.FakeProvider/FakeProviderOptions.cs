@@ -70,6 +70,23 @@ public sealed class FakeProviderOptions
     /// <summary>Completion tokens a reply uses (capped by the request's max tokens) and the TPM charge when max tokens is absent.</summary>
     public int DefaultCompletionTokens { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); } = 16;
 
+    /// <summary>
+    /// Prompt tokens each answer reports as read from the prompt cache (capped at the prompt): OpenAI
+    /// <c>cached_tokens</c> and Gemini <c>cachedContentTokenCount</c> inside the prompt count, Anthropic
+    /// <c>cache_read_input_tokens</c> outside <c>input_tokens</c>. 0 = no cache.
+    /// </summary>
+    public long CachedPromptTokens { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
+
+    /// <summary>Prompt tokens an Anthropic answer reports as <c>cache_creation_input_tokens</c> (after cache reads, capped at the rest of the prompt).</summary>
+    public long CacheWriteTokens { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
+
+    /// <summary>
+    /// Reasoning tokens reported on top of the visible reply: OpenAI <c>reasoning_tokens</c> (inside
+    /// <c>completion_tokens</c>), Gemini <c>thoughtsTokenCount</c> (outside <c>candidatesTokenCount</c>).
+    /// Not charged at admission. 0 = none.
+    /// </summary>
+    public long ReasoningTokens { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
+
     /// <summary>Dimensions of the fake embedding vectors.</summary>
     public int EmbeddingDimensions { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); } = 8;
 }

@@ -49,6 +49,9 @@ internal static class OpenAIChatCompletions
             ?? OpenAIRequestFields.OptionalPositiveInt(body, "max_tokens");
         long completionTokens = Math.Min(maxTokens ?? defaultTokens, defaultTokens);
         var admissionTokens = promptTokens + (maxTokens ?? defaultTokens);
+        var cached = Math.Clamp(options.CachedPromptTokens, 0, promptTokens);
+        var reasoning = Math.Max(0, options.ReasoningTokens);
+        completionTokens += reasoning;
         var content = "Fake reply to: " + (lastUserText.Length <= QuotedChars ? lastUserText : lastUserText[..QuotedChars]);
 
         return new ProviderWork(model, admissionTokens, promptTokens, completionTokens, () => TypedResults.Json(
@@ -62,8 +65,8 @@ internal static class OpenAIChatCompletions
                     promptTokens,
                     completionTokens,
                     promptTokens + completionTokens,
-                    new OpenAIPromptTokensDetails(CachedTokens: 0, AudioTokens: 0),
-                    new OpenAICompletionTokensDetails(ReasoningTokens: 0, AudioTokens: 0, AcceptedPredictionTokens: 0, RejectedPredictionTokens: 0)),
+                    new OpenAIPromptTokensDetails(CachedTokens: cached, AudioTokens: 0),
+                    new OpenAICompletionTokensDetails(ReasoningTokens: reasoning, AudioTokens: 0, AcceptedPredictionTokens: 0, RejectedPredictionTokens: 0)),
                 ServiceTier: "default",
                 SystemFingerprint: OpenAIRequestFields.SystemFingerprint),
             FakeProviderJson.Options));

@@ -18,6 +18,8 @@ internal sealed class ProviderSimulation(
     /// <summary>Header carrying the client's item id (its custom_id), counted per value in stats.</summary>
     public const string ClientRequestIdHeader = "X-Client-Request-Id";
 
+    private readonly ForcedFailures _forced = new();
+
     public FakeProviderOptions Options => options;
 
     /// <summary>The clock of the limit windows, outages and <c>created</c> stamps.</summary>
@@ -55,10 +57,12 @@ internal sealed class ProviderSimulation(
         }
 
         ProviderWork work;
+        ForcedFailure? forced;
         try
         {
             using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: context.RequestAborted);
             work = parse(body.RootElement);
+            forced = _forced.Find(request, body.RootElement);
         }
         catch (JsonException)
         {
@@ -69,6 +73,11 @@ internal sealed class ProviderSimulation(
         {
             stats.RecordBadRequest();
             return dialect.BadRequest(invalid.Message, invalid.Param);
+        }
+
+        if (forced is not null)
+        {
+            return ForcedFailures.Answer(context, dialect, forced, work.Model, options, stats);
         }
 
         var admission = limits.TryAdmit(work.AdmissionTokens);

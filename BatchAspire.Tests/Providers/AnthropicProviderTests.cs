@@ -1,5 +1,6 @@
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Providers;
+using BatchAspire.FakeProvider;
 
 namespace BatchAspire.Tests.Providers;
 
@@ -8,10 +9,14 @@ public sealed class AnthropicProviderTests
 {
     private const string Model = "claude-sonnet-4-5";
 
+    /// <summary>A user text of exactly 994 o200k tokens: with the fake's 3 + 3 overhead, a prompt of 1000.</summary>
+    internal static readonly string PromptOf1000 = string.Join(" ", Enumerable.Repeat("hi", 994));
+
     [Fact]
     public async Task A_chat_completions_item_is_translated_to_messages_and_its_answer_back_to_a_chat_completion()
     {
-        await using var h = await ProviderHarness.StartAsync();
+        // The local fake: its answer has a thinking block and two text blocks to join.
+        await using var h = await ProviderHarness.StartLocalAsync();
         var response = await h.SendAsync(Model, """
             {"messages":[
               {"role":"system","content":"Be brief."},
@@ -25,7 +30,7 @@ public sealed class AnthropicProviderTests
             """);
 
         Assert.Equal(ProviderOutcome.Success, response.Outcome);
-        var sent = h.Fake.RequestsTo("/v1/messages").Single();
+        var sent = h.RequestsTo("/v1/messages").Single();
         Assert.Equal("2023-06-01", sent.Headers["anthropic-version"]);
         Assert.Equal("fake-key", sent.Headers["x-api-key"]);
         Assert.False(sent.Headers.ContainsKey("authorization"));
@@ -66,14 +71,14 @@ public sealed class AnthropicProviderTests
     {
         await using var h = await ProviderHarness.StartAsync();
         await h.SendAsync(Model, """{"messages":[{"role":"user","content":"hi"}]}""");
-        Assert.Equal(4096, h.Fake.RequestsTo("/v1/messages").Single().Json.GetProperty("max_tokens").GetInt32());
+        Assert.Equal(4096, h.RequestsTo("/v1/messages").Single().Json.GetProperty("max_tokens").GetInt32());
     }
 
     [Fact]
     public async Task Max_tokens_stop_reason_becomes_finish_reason_length()
     {
-        await using var h = await ProviderHarness.StartAsync();
-        var response = await h.SendAsync(Model, """{"max_tokens":50,"messages":[{"role":"user","content":"write a lot [[fill]]"}]}""");
+        await using var h = await ProviderHarness.StartAsync(new FakeProviderOptions { DefaultCompletionTokens = 1000 });
+        var response = await h.SendAsync(Model, """{"max_tokens":50,"messages":[{"role":"user","content":"write a lot"}]}""");
         var choice = ProviderHarness.Json(response).GetProperty("choices")[0];
         Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
         Assert.Equal(50, response.Usage!.OutputTokens);
@@ -86,7 +91,7 @@ public sealed class AnthropicProviderTests
         const string native = """{"model":"claude-haiku-4-5","max_tokens":64,"system":[{"type":"text","text":"S","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"hi"}]}""";
         var response = await h.SendAsync("ignored", native, "/v1/messages");
         Assert.Equal(ProviderOutcome.Success, response.Outcome);
-        var sent = h.Fake.RequestsTo("/v1/messages").Single().Json;
+        var sent = h.RequestsTo("/v1/messages").Single().Json;
         Assert.Equal("ephemeral", sent.GetProperty("system")[0].GetProperty("cache_control").GetProperty("type").GetString());
         Assert.Equal("message", ProviderHarness.Json(response).GetProperty("type").GetString());
     }
@@ -94,8 +99,9 @@ public sealed class AnthropicProviderTests
     [Fact]
     public async Task Usage_counts_cache_reads_and_writes_as_input_as_billed()
     {
-        await using var h = await ProviderHarness.StartAsync();
-        var response = await h.SendAsync(Model, """{"messages":[{"role":"user","content":"[[cache]]"}]}""");
+        await using var h = await ProviderHarness.StartAsync(
+            new FakeProviderOptions { CachedPromptTokens = 300, CacheWriteTokens = 100, DefaultCompletionTokens = 200 });
+        var response = await h.SendAsync(Model, $$"""{"messages":[{"role":"user","content":"{{PromptOf1000}}"}]}""");
         // Anthropic reports input_tokens 600 outside cache_read 300 and cache_creation 100.
         Assert.Equal(new TokenUsage(1000, 200, CachedInputTokens: 300, CacheWriteTokens: 100), response.Usage);
         var usage = ProviderHarness.Json(response).GetProperty("usage");
@@ -104,13 +110,13 @@ public sealed class AnthropicProviderTests
     }
 
     [Theory]
-    [InlineData("[[429]]", ProviderOutcome.RateLimited, "rate_limit_error", 429)]
-    [InlineData("[[529]]", ProviderOutcome.Transient, "overloaded_error", 529)]
-    [InlineData("[[500]]", ProviderOutcome.Transient, "api_error", 500)]
-    [InlineData("[[400]]", ProviderOutcome.Permanent, "invalid_request_error", 400)]
-    [InlineData("[[quota]]", ProviderOutcome.QuotaExhausted, "insufficient_quota", 400)]
-    [InlineData("[[spend]]", ProviderOutcome.QuotaExhausted, "insufficient_quota", 400)]
-    [InlineData("[[billing]]", ProviderOutcome.QuotaExhausted, "insufficient_quota", 402)]
+    [InlineData("[[fake:429:7000]]", ProviderOutcome.RateLimited, "rate_limit_error", 429)]
+    [InlineData("[[fake:529]]", ProviderOutcome.Transient, "overloaded_error", 529)]
+    [InlineData("[[fake:500]]", ProviderOutcome.Transient, "api_error", 500)]
+    [InlineData("[[fake:400]]", ProviderOutcome.Permanent, "invalid_request_error", 400)]
+    [InlineData("[[fake:quota]]", ProviderOutcome.QuotaExhausted, "insufficient_quota", 400)]
+    [InlineData("[[fake:spend]]", ProviderOutcome.QuotaExhausted, "insufficient_quota", 400)]
+    [InlineData("[[fake:billing]]", ProviderOutcome.QuotaExhausted, "insufficient_quota", 402)]
     public async Task Each_error_is_classified(string marker, ProviderOutcome outcome, string code, int status)
     {
         await using var h = await ProviderHarness.StartAsync();
@@ -124,7 +130,8 @@ public sealed class AnthropicProviderTests
     [Fact]
     public async Task Rate_limit_headers_are_parsed_into_the_snapshot()
     {
-        await using var h = await ProviderHarness.StartAsync();
+        // The local fake: the shared one has no separate input/output token limits.
+        await using var h = await ProviderHarness.StartLocalAsync();
         var limits = (await h.SendAsync(Model, """{"messages":[{"role":"user","content":"hi"}]}""")).Limits!;
         Assert.Equal(50, limits.LimitRequests);
         Assert.Equal(49, limits.RemainingRequests);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using BatchAspire.FakeProvider;
 using BatchAspire.Tests.Api;
 using BatchAspire.Tests.Infrastructure;
 using BatchAspire.Tests.Providers.Fakes;
@@ -82,12 +83,12 @@ public sealed class EndToEndProviderTests
     [InlineData(8)]
     public async Task A_budget_stops_the_job_before_it_overspends_leaving_less_than_one_calls_worst_case(int concurrency)
     {
-        await using var fake = await FakeLlmServer.StartAsync();
-        await using var api = new ApiFactory(TestStores.Get("garnet"), TestStores.UniquePrefix(), ProviderHarness.Settings(fake.BaseUrl));
+        await using var fake = await FakeProviderServer.StartAsync(new FakeProviderOptions { ApiKey = ProviderHarness.ApiKey, DefaultCompletionTokens = 1000 });
+        await using var api = new ApiFactory(TestStores.Get("garnet"), TestStores.UniquePrefix(), ProviderHarness.Settings(ProviderHarness.Url(fake)));
         using var worker = api.StartWorker(new Dictionary<string, string?> { ["BatchAspire:Worker:MaxConcurrency"] = concurrency.ToString() });
         var client = api.CreateClient();
         const decimal budget = 0.005m;
-        var items = Enumerable.Range(0, 30).Select(i => Chat($"c{i}", "gpt-4o-mini", "Write a long story [[fill]]", 1000)).ToArray();
+        var items = Enumerable.Range(0, 30).Select(i => Chat($"c{i}", "gpt-4o-mini", "Write a long story", 1000)).ToArray();
 
         // Every item is the same call, so one call's worst case is the estimate's total over the item count.
         var estimate = await (await client.PostAsJsonAsync("/api/jobs/estimate", new { items })).Content.ReadFromJsonAsync<JsonElement>();
@@ -107,7 +108,7 @@ public sealed class EndToEndProviderTests
         Assert.Contains("0.005 USD", job.GetProperty("error").GetProperty("message").GetString());
 
         var counts = job.GetProperty("counts");
-        var sent = fake.RequestsTo("/v1/chat/completions").Count();
+        var sent = (int)fake.Stats.Requests;
         Assert.Equal(sent, counts.GetProperty("completed").GetInt64());
         Assert.Equal(30 - sent, counts.GetProperty("failed").GetInt64());
         Assert.InRange(sent, 7, 8);
@@ -121,9 +122,9 @@ public sealed class EndToEndProviderTests
     [Fact]
     public async Task An_untranslatable_item_is_refused_at_submit_naming_it_and_nothing_is_stored()
     {
-        await using var fake = await FakeLlmServer.StartAsync();
+        await using var fake = await FakeProviderServer.StartAsync(new FakeProviderOptions { ApiKey = ProviderHarness.ApiKey, DefaultCompletionTokens = 1000 });
         var prefix = TestStores.UniquePrefix();
-        await using var api = new ApiFactory(TestStores.Get("garnet"), prefix, ProviderHarness.Settings(fake.BaseUrl));
+        await using var api = new ApiFactory(TestStores.Get("garnet"), prefix, ProviderHarness.Settings(ProviderHarness.Url(fake)));
         var client = api.CreateClient();
         var items = Enumerable.Range(0, 3).Select(i => (object)Chat($"c{i}", "claude-haiku-4-5", "hi")).ToList();
         items.Add(new { custom_id = "c3", body = new { model = "claude-haiku-4-5", messages = new[] { new { role = "user", content = "hi" } }, tools = Array.Empty<object>() } });
@@ -142,8 +143,8 @@ public sealed class EndToEndProviderTests
     [Fact]
     public async Task The_estimate_prices_the_worst_case_at_fast_and_economy_prices()
     {
-        await using var fake = await FakeLlmServer.StartAsync();
-        await using var api = new ApiFactory(TestStores.Get("garnet"), TestStores.UniquePrefix(), ProviderHarness.Settings(fake.BaseUrl));
+        await using var fake = await FakeProviderServer.StartAsync(new FakeProviderOptions { ApiKey = ProviderHarness.ApiKey, DefaultCompletionTokens = 1000 });
+        await using var api = new ApiFactory(TestStores.Get("garnet"), TestStores.UniquePrefix(), ProviderHarness.Settings(ProviderHarness.Url(fake)));
         var client = api.CreateClient();
         var estimate = await (await client.PostAsJsonAsync("/api/jobs/estimate", new
         {

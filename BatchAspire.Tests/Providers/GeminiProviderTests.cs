@@ -1,5 +1,6 @@
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Providers;
+using BatchAspire.FakeProvider;
 
 namespace BatchAspire.Tests.Providers;
 
@@ -11,7 +12,8 @@ public sealed class GeminiProviderTests
     [Fact]
     public async Task A_chat_completions_item_is_translated_to_generate_content_and_its_answer_back_to_a_chat_completion()
     {
-        await using var h = await ProviderHarness.StartAsync();
+        // The local fake: its answer has a thought part to leave out and two parts to join.
+        await using var h = await ProviderHarness.StartLocalAsync();
         var response = await h.SendAsync(Model, """
             {"messages":[
               {"role":"system","content":"Be brief."},
@@ -24,7 +26,7 @@ public sealed class GeminiProviderTests
             """);
 
         Assert.Equal(ProviderOutcome.Success, response.Outcome);
-        var sent = h.Fake.RequestsTo(":generateContent").Single();
+        var sent = h.RequestsTo(":generateContent").Single();
         Assert.Equal("/v1beta/models/gemini-2.5-flash:generateContent", sent.Path);
         Assert.Equal("fake-key", sent.Headers["x-goog-api-key"]);
         Assert.DoesNotContain("key=", sent.Path);
@@ -58,8 +60,8 @@ public sealed class GeminiProviderTests
     [Fact]
     public async Task Max_tokens_finish_reason_becomes_length()
     {
-        await using var h = await ProviderHarness.StartAsync();
-        var response = await h.SendAsync(Model, """{"max_completion_tokens":40,"messages":[{"role":"user","content":"[[fill]]"}]}""");
+        await using var h = await ProviderHarness.StartAsync(new FakeProviderOptions { DefaultCompletionTokens = 1000 });
+        var response = await h.SendAsync(Model, """{"max_completion_tokens":40,"messages":[{"role":"user","content":"write a lot"}]}""");
         Assert.Equal("length", ProviderHarness.Json(response).GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         Assert.Equal(40, response.Usage!.OutputTokens);
     }
@@ -74,7 +76,7 @@ public sealed class GeminiProviderTests
         var model = url.StartsWith(':') ? Model : "unused-by-a-long-url";
         var response = await h.SendAsync(model, native, url);
         Assert.Equal(ProviderOutcome.Success, response.Outcome);
-        var sent = h.Fake.RequestsTo(":generateContent").Single();
+        var sent = h.RequestsTo(":generateContent").Single();
         Assert.Equal(url.StartsWith(':') ? "/v1beta/models/gemini-2.5-flash:generateContent" : "/v1beta/models/gemini-2.5-pro:generateContent", sent.Path);
         Assert.Equal("BLOCK_NONE", sent.Json.GetProperty("safetySettings")[0].GetProperty("threshold").GetString());
         Assert.True(ProviderHarness.Json(response).TryGetProperty("candidates", out _));
@@ -83,8 +85,9 @@ public sealed class GeminiProviderTests
     [Fact]
     public async Task Usage_counts_thoughts_as_output_and_cached_tokens_inside_the_prompt()
     {
-        await using var h = await ProviderHarness.StartAsync();
-        var response = await h.SendAsync(Model, """{"messages":[{"role":"user","content":"[[cache]]"}]}""");
+        await using var h = await ProviderHarness.StartAsync(
+            new FakeProviderOptions { CachedPromptTokens = 400, ReasoningTokens = 50, DefaultCompletionTokens = 150 });
+        var response = await h.SendAsync(Model, $$"""{"messages":[{"role":"user","content":"{{AnthropicProviderTests.PromptOf1000}}"}]}""");
         // promptTokenCount 1000 includes cachedContentTokenCount 400; candidates 150 + thoughts 50 are billed as output.
         Assert.Equal(new TokenUsage(1000, 200, CachedInputTokens: 400, ReasoningTokens: 50), response.Usage);
         var usage = ProviderHarness.Json(response).GetProperty("usage");
@@ -93,10 +96,10 @@ public sealed class GeminiProviderTests
     }
 
     [Theory]
-    [InlineData("[[minute]]", ProviderOutcome.RateLimited, "resource_exhausted", 429)]
-    [InlineData("[[quota]]", ProviderOutcome.QuotaExhausted, "insufficient_quota", 429)]
-    [InlineData("[[500]]", ProviderOutcome.Transient, "unavailable", 503)]
-    [InlineData("[[400]]", ProviderOutcome.Permanent, "invalid_argument", 400)]
+    [InlineData("[[fake:429:17000]]", ProviderOutcome.RateLimited, "resource_exhausted", 429)]
+    [InlineData("[[fake:quota]]", ProviderOutcome.QuotaExhausted, "insufficient_quota", 429)]
+    [InlineData("[[fake:503]]", ProviderOutcome.Transient, "unavailable", 503)]
+    [InlineData("[[fake:400]]", ProviderOutcome.Permanent, "invalid_argument", 400)]
     public async Task Each_error_is_classified(string marker, ProviderOutcome outcome, string code, int status)
     {
         await using var h = await ProviderHarness.StartAsync();

@@ -18,7 +18,9 @@ namespace BatchAspire.Tests.Providers.Fakes;
 /// (Anthropic spend limit 400), <c>[[minute]]</c> (Gemini per-minute 429), <c>[[echo]]</c> (a 400 echoing
 /// every request header, as a misbehaving proxy would); <c>[[429*2]]</c> fails the first 2 times only.
 /// <c>[[cache]]</c> reports fixed cache and reasoning usage; <c>[[fill]]</c> writes the whole output limit.
-/// (Stands in for the shared BatchAspire.FakeProvider until that lands; the endpoint files are written to move there.)
+/// Most provider tests now use the shared BatchAspire.FakeProvider (see ProviderHarness.StartAsync); this one remains
+/// for what that server does not do: Azure deployment urls, image generations, answers with thinking blocks and
+/// several text parts, Anthropic input/output token headers, and different cache usage per provider in one run.
 /// </summary>
 public sealed class FakeLlmServer : IAsyncDisposable
 {
