@@ -97,8 +97,12 @@ public sealed class ProviderBatchStore(IConnectionMultiplexer redis, RedisKeys k
     }
 
     /// <summary>Moves the job to the fast path with <paramref name="reason"/> (fall_back_to_fast.lua); false when it was not an in-progress economy job.</summary>
-    public async Task<bool> FallBackToFastAsync(string jobId, string reason) =>
-        (long)await scripts.RunAsync(JobScripts.FallBackToFast, [.. keys.JobScriptKeys(jobId), keys.EconomyJobs], [reason]) == 1;
+    public async Task<bool> FallBackToFastAsync(string jobId, string reason)
+    {
+        // The full layout (tenant keys included) so the economy list lands at KEYS[13], as _lib.lua documents.
+        var tenant = (string?)await Db.HashGetAsync(keys.JobMeta(jobId), "tenant") ?? "";
+        return (long)await scripts.RunAsync(JobScripts.FallBackToFast, [.. keys.JobScriptKeys(jobId, tenant), keys.EconomyJobs], [reason]) == 1;
+    }
 
     /// <summary>No provider batch is submitted before this time (the provider said to try later).</summary>
     public Task SetNextSubmitAsync(string jobId, long atMs) => Db.HashSetAsync(keys.JobMeta(jobId), "pb_next_submit_ms", atMs);
