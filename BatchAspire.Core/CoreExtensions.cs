@@ -45,6 +45,10 @@ public static class CoreExtensions
         services.AddSingleton<CallEstimator>();
         services.AddSingleton<JobEstimator>();
         services.AddSingleton<TenantUsageStore>();
+        services.AddOptions<Modes.ModeOptions>().BindConfiguration(Modes.ModeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Modes.ModePlanner>();
+        services.AddSingleton<Modes.Economy.ProviderBatchClients>();
+        services.AddSingleton<Modes.Economy.ProviderBatchStore>();
 
 #pragma warning disable EXTEXP0001 // experimental, but the documented way to opt one client out of ConfigureHttpClientDefaults
         services.AddHttpClient(ProviderRegistry.HttpClientName)

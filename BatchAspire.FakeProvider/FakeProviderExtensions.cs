@@ -19,7 +19,8 @@ internal static class FakeProviderExtensions
             .AddSingleton(options)
             .AddSingleton(stats)
             .AddSingleton(limits)
-            .AddSingleton(simulation);
+            .AddSingleton(simulation)
+            .AddSingleton(new BatchSimulation(options, time));
     }
 
     /// <summary>Listen on the configured address with no connection caps: benchmarks open 10,000 at once.</summary>
@@ -43,6 +44,7 @@ internal static class FakeProviderExtensions
         routes.MapOpenAIEndpoints();
         routes.MapAnthropicEndpoints();
         routes.MapGeminiEndpoints();
+        routes.MapOpenAIBatchEndpoints();
         routes.MapStatsEndpoints();
         routes.MapAdminEndpoints();
         return routes;

@@ -89,4 +89,7 @@ public sealed class FakeProviderOptions
 
     /// <summary>Dimensions of the fake embedding vectors.</summary>
     public int EmbeddingDimensions { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); } = 8;
+
+    /// <summary>The batch APIs' behaviour (BatchSimulation).</summary>
+    public BatchSimulationOptions Batches { get; } = new();
 }

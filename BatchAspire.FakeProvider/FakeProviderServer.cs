@@ -35,6 +35,9 @@ public sealed class FakeProviderServer : IAsyncDisposable
     /// <summary>A fresh snapshot on every read.</summary>
     public FakeProviderStatsSnapshot Stats => _stats.Snapshot(_limits.InFlight);
 
+    /// <summary>The batch APIs' state and what they saw (peak enqueued tokens, answers per custom_id).</summary>
+    internal BatchSimulation Batches => _app.Services.GetRequiredService<BatchSimulation>();
+
     public void ResetStats() => _stats.Reset();
 
     /// <summary>Forget past admissions, as if the provider had been idle for a minute.</summary>

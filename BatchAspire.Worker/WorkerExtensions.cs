@@ -25,6 +25,8 @@ public static class WorkerExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ItemScheduler>());
         services.AddHostedService<LeaseRenewalService>();
         services.AddHostedService<LeaseReaperService>();
+        services.AddSingleton<Core.Modes.Economy.ProviderBatchRunner>();
+        services.AddHostedService<EconomyPoller>();
         services.AddHealthChecks().AddCheck<SchedulerHealthCheck>("scheduler", tags: ["live"]);
         return builder;
     }

@@ -13,7 +13,8 @@ namespace BatchAspire.Core.Batches;
 /// when every line is valid.
 /// </summary>
 public sealed class BatchCreation(
-    FileStore files, JobStore jobs, ProviderRegistry providers, IOptions<JobLimitsOptions> limits, IOptions<FilesOptions> fileLimits)
+    FileStore files, JobStore jobs, ProviderRegistry providers, IOptions<JobLimitsOptions> limits, IOptions<FilesOptions> fileLimits,
+    Modes.ModePlanner modes)
 {
     public static readonly string[] SupportedEndpoints = JobSubmission.SupportedUrls;
 
@@ -82,6 +83,7 @@ public sealed class BatchCreation(
             Endpoint = request.Endpoint,
             CompletionWindow = request.CompletionWindow,
             CompletionWindowLength = window,
+            Plan = modes.Plan(mode, [], total, window),
         };
         await jobs.GoLiveAsync(job, total, validator.Errors.Count > 0 ? validator.Errors : null);
         return new BatchCreationResult(await jobs.GetAnyAsync(id), null, false);

@@ -9,7 +9,14 @@ public sealed record Job
     public required string Id { get; init; }
     public string Object => "job";
     public required string Status { get; init; }
+    /// <summary>How the job runs: fast, economy or waves (what auto decided, when auto was asked for).</summary>
     public required string Mode { get; init; }
+    /// <summary>The mode the client asked for (auto, or the same as <see cref="Mode"/>).</summary>
+    public string? RequestedMode { get; init; }
+    /// <summary>Why the job runs in <see cref="Mode"/>: the mode's decision, updated on a fallback to fast.</summary>
+    public string? ModeReason { get; init; }
+    /// <summary>The worst-case cost estimated at submission (prompts as estimated, outputs at their limits), at the mode's prices.</summary>
+    public decimal? EstimatedCostUsd { get; init; }
     public string? Model { get; init; }
     public required long CreatedAt { get; init; }
     public long? InProgressAt { get; init; }
@@ -77,6 +84,8 @@ public sealed record AttemptRecord
     public int? StatusCode { get; init; }
     public required string Outcome { get; init; }
     public string? ErrorCode { get; init; }
+    /// <summary>The provider batch that carried this attempt (economy and waves modes).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ProviderBatchId { get; init; }
 }
 
 public static class ItemStatus

@@ -11,6 +11,8 @@ public sealed class JobRequest
     public Dictionary<string, string>? Metadata { get; set; }
     /// <summary>The job's budget in USD; also accepted as <c>metadata.batchaspire_max_cost_usd</c>.</summary>
     public decimal? MaxCostUsd { get; set; }
+    /// <summary>The deadline, e.g. <c>24h</c> (the Batch API grammar); past it unfinished items expire. Auto weighs it against batch turnaround.</summary>
+    public string? CompletionWindow { get; set; }
 }
 
 public sealed class JobItemRequest

@@ -132,9 +132,14 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
         if (job.Endpoint is not null) args.AddRange(["endpoint", job.Endpoint]);
         if (job.CompletionWindow is not null) args.AddRange(["completion_window", job.CompletionWindow]);
         if (job.CompletionWindowLength is { } window) args.AddRange(["completion_window_s", (long)Math.Ceiling(window.TotalSeconds)]);
+        if (job.Plan is { } plan)
+        {
+            args.AddRange(["mode_decision", plan.Dispatch, "mode_reason", plan.Reason]);
+            if (plan.EstimatedCostPico is { } estimate) args.AddRange(["estimated_cost_pico", estimate]);
+        }
         if (errors is not null) args.AddRange(["status", JobStatus.Failed, "errors", JsonSerializer.Serialize(errors, BatchJson.Options)]);
 
-        var created = (int)await scripts.RunAsync(JobScripts.CreateJob, keys.JobScriptKeys(job.Id, job.Tenant), [.. args]);
+        var created = (int)await scripts.RunAsync(JobScripts.CreateJob, [.. keys.JobScriptKeys(job.Id, job.Tenant), keys.EconomyJobs], [.. args]);
         if (created != 1)
         {
             throw new InvalidOperationException($"Job {job.Id} already exists.");
@@ -296,7 +301,10 @@ public sealed class JobStore(IConnectionMultiplexer redis, JobScripts scripts, R
             Id = S("id"),
             Tenant = S("tenant"),
             Status = S("status"),
-            Mode = S("mode"),
+            Mode = N("mode_decision") ?? S("mode"),
+            RequestedMode = S("mode"),
+            ModeReason = N("mode_reason"),
+            EstimatedCostUsd = f.ContainsKey("estimated_cost_pico") ? Money.ToUsd(L("estimated_cost_pico")) : null,
             Model = S("model") is { Length: > 0 } m ? m : null,
             CreatedAt = L("created_at"),
             InProgressAt = T("in_progress_at"),

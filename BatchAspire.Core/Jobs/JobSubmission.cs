@@ -13,12 +13,12 @@ namespace BatchAspire.Core.Jobs;
 /// Turns a submission into a stored job, or into one clear error naming the offending item.
 /// Validation is complete before anything is written, so a bad submission stores nothing.
 /// </summary>
-public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IOptions<JobLimitsOptions> limits, PricingTable prices)
+public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IOptions<JobLimitsOptions> limits, PricingTable prices, Modes.ModePlanner modes)
 {
     public const string DefaultUrl = ProviderEndpoints.ChatCompletions;
     public const string BudgetMetadataKey = "batchaspire_max_cost_usd";
     public static readonly string[] SupportedUrls = ProviderEndpoints.All;
-    public static readonly string[] SupportedModes = ["fast"];
+    public static readonly string[] SupportedModes = Modes.ProcessingModes.Names;
 
     public async Task<(Job? Job, BatchError? Error)> SubmitAsync(string tenant, JobRequest request)
     {
@@ -49,6 +49,16 @@ public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IO
             return (null, BatchError.Invalid("Metadata keys are at most 64 characters and values at most 512.", "metadata", "invalid_metadata"));
         }
 
+        TimeSpan? window = null;
+        if (request.CompletionWindow is { } windowText)
+        {
+            if (!Batches.CompletionWindow.TryParse(windowText, out var parsed))
+            {
+                return (null, BatchError.Invalid($"completion_window '{windowText}' is not {Batches.CompletionWindow.Grammar}.", "completion_window", "invalid_completion_window"));
+            }
+            window = parsed;
+        }
+
         var (budget, budgetError) = Budget(request);
         if (budgetError is not null) return (null, budgetError);
 
@@ -66,7 +76,14 @@ public sealed class JobSubmission(ProviderRegistry providers, JobStore store, IO
                     $"items[{i}].body.model", "model_not_priced"));
             }
         }
-        return (new NewJob(NewJob.NewId(), tenant, mode, request.Model, stored, request.Metadata, budget is { } usd ? Money.FromUsd(usd) : null), null);
+        var plan = modes.Plan(mode, stored, stored.Length, window);
+        if (plan.Refusal is not null) return (null, plan.Refusal);
+        return (new NewJob(NewJob.NewId(), tenant, mode, request.Model, stored, request.Metadata, budget is { } usd ? Money.FromUsd(usd) : null)
+        {
+            CompletionWindow = request.CompletionWindow,
+            CompletionWindowLength = window,
+            Plan = plan,
+        }, null);
     }
 
     /// <summary>The job's budget: <c>max_cost_usd</c>, or <c>metadata.batchaspire_max_cost_usd</c> (the OpenAI-compatible spelling).</summary>

@@ -16,6 +16,8 @@ public sealed record NewJob(
     public string? CompletionWindow { get; init; }
     /// <summary>The deadline, counted from creation by the store's clock; null for none.</summary>
     public TimeSpan? CompletionWindowLength { get; init; }
+    /// <summary>The mode's decision: how the job runs, why, and its estimated cost (Modes/).</summary>
+    public Modes.ModeDecision? Plan { get; init; }
 
     public static string NewId() => "job_" + Guid.CreateVersion7().ToString("N");
 }

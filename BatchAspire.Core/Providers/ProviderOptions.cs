@@ -64,6 +64,8 @@ public sealed class ProviderLimits
     public int RequestsPerMinute { get; set; }
     public int TokensPerMinute { get; set; }
     public int MaxConcurrency { get; set; }
+    /// <summary>Estimated prompt tokens the provider lets wait in batches at once (OpenAI's batch queue limit); waves keep under it.</summary>
+    public long EnqueuedTokens { get; set; }
 }
 
 public static class ProviderTypes

@@ -13,6 +13,7 @@
 --   KEYS[10] active  list   ids of jobs with work to dispatch (global, round-robin)
 --   KEYS[11] tenant  zset   the tenant's job ids by creation time (global)
 --   KEYS[12] usage   hash   the tenant's running usage and cost counters (global; complete_items only)
+--   KEYS[13] economy list   ids of jobs run through provider batch APIs (global; create_job, fall_back_to_fast only)
 -- A job with a budget keeps, in meta: budget_pico, reserved_pico (worst-case cost of calls in flight),
 -- cost_pico (actual cost so far) and one 'rsv:{index}' field per reservation (reserve_budget.lua).
 -- Time always comes from the store's clock, never from the caller.

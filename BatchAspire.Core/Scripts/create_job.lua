@@ -25,5 +25,11 @@ redis.call('HSET', KEYS[1], 'status', 'in_progress', 'in_progress_at', math.floo
 redis.call('PERSIST', KEYS[2])
 redis.call('PERSIST', KEYS[9])
 redis.call('ZADD', KEYS[11], ARGV[2], ARGV[1])
-redis.call('RPUSH', KEYS[10], ARGV[1])
+-- Economy and waves jobs go to the EconomyPollers' list, never to the fast round-robin: no fast lease ever touches them.
+local decision = redis.call('HGET', KEYS[1], 'mode_decision')
+if decision == 'economy' or decision == 'waves' then
+  redis.call('RPUSH', KEYS[13], ARGV[1])
+else
+  redis.call('RPUSH', KEYS[10], ARGV[1])
+end
 return 1

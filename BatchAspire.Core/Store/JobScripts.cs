@@ -21,6 +21,7 @@ public sealed class JobScripts(IConnectionMultiplexer redis)
     public const string CreateFile = "create_file";
     public const string DeleteFile = "delete_file";
     public const string ReserveBudget = "reserve_budget";
+    public const string FallBackToFast = "fall_back_to_fast";
 
     private static readonly Lazy<IReadOnlyDictionary<string, string>> Sources = new(LoadSources);
     private readonly ConcurrentDictionary<string, byte[]> _hashes = new();

@@ -10,6 +10,15 @@ public sealed class RedisKeys(string prefix)
     /// <summary>Ids of jobs with work to dispatch, rotated for round-robin scheduling.</summary>
     public RedisKey ActiveJobs => Prefix + "active";
 
+    /// <summary>Ids of jobs that run through provider batch APIs (economy, waves), for the Workers' EconomyPollers.</summary>
+    public RedisKey EconomyJobs => Prefix + "economy";
+
+    /// <summary>An economy job's provider batches: chunk number → ProviderBatchRecord JSON.</summary>
+    public RedisKey JobProviderBatches(string jobId) => $"{Prefix}{{{jobId}}}:pbatches";
+
+    /// <summary>The claim of the Worker that drives an economy job (a lease with expiry, like an item's).</summary>
+    public RedisKey JobEconomyClaim(string jobId) => $"{Prefix}{{{jobId}}}:economy_claim";
+
     public RedisKey TenantJobs(string tenant) => $"{Prefix}tenant:{tenant}:jobs";
 
     /// <summary>The tenant's running usage and cost counters (<c>GET /api/usage</c>).</summary>

@@ -71,7 +71,7 @@ public sealed class BatchValidationTests(V1ApiFixture api)
         { 400, "endpoint", "invalid_value", new { input_file_id = "FILE", endpoint = "/v1/nope", completion_window = "24h" } },
         { 400, "completion_window", "invalid_value", new { input_file_id = "FILE", endpoint = "/v1/chat/completions", completion_window = "24 hours" } },
         { 400, "completion_window", "invalid_value", new { input_file_id = "FILE", endpoint = "/v1/chat/completions", completion_window = "31d" } },
-        { 400, "metadata.batchaspire_mode", "invalid_mode", new { input_file_id = "FILE", endpoint = "/v1/chat/completions", completion_window = "24h", metadata = new { batchaspire_mode = "economy" } } },
+        { 400, "metadata.batchaspire_mode", "invalid_mode", new { input_file_id = "FILE", endpoint = "/v1/chat/completions", completion_window = "24h", metadata = new { batchaspire_mode = "turbo" } } },
         { 400, "metadata.batchaspire_model", "model_not_found", new { input_file_id = "FILE", endpoint = "/v1/chat/completions", completion_window = "24h", metadata = new { batchaspire_model = "unknown-model" } } },
         { 400, "metadata.batchaspire_provider", "invalid_provider", new { input_file_id = "FILE", endpoint = "/v1/chat/completions", completion_window = "24h", metadata = new { batchaspire_provider = "nobody" } } },
         { 400, "metadata.batchaspire_max_cost_usd", "invalid_budget", new { input_file_id = "FILE", endpoint = "/v1/chat/completions", completion_window = "24h", metadata = new { batchaspire_max_cost_usd = "lots" } } },
