@@ -1,6 +1,7 @@
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Queue;
+using BatchAspire.Core.RateLimiting;
 using BatchAspire.Core.Retries;
 using BatchAspire.Core.Store;
 using BatchAspire.Core.Telemetry;
@@ -33,6 +34,7 @@ public static class CoreExtensions
         services.AddSingleton<WorkQueue>();
         services.AddSingleton<RetryPolicy>();
         services.AddSingleton<ProviderRegistry>();
+        services.AddBatchRateLimiting();
 
 #pragma warning disable EXTEXP0001 // experimental, but the documented way to opt one client out of ConfigureHttpClientDefaults
         services.AddHttpClient(ProviderRegistry.HttpClientName)

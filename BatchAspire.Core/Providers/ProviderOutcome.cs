@@ -39,7 +39,8 @@ public sealed record ProviderResponse(
     TokenUsage? Usage = null,
     ItemError? Error = null,
     TimeSpan? RetryAfter = null,
-    string? ResponseModel = null);
+    string? ResponseModel = null,
+    RateLimitSnapshot? RateLimit = null);
 
 public interface IProviderClient
 {

@@ -1,22 +1,36 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Providers;
+using BatchAspire.Core.RateLimiting;
 using BatchAspire.Core.Retries;
 using BatchAspire.Core.Telemetry;
+using Polly;
 
 namespace BatchAspire.Core.Queue;
 
 /// <summary>
-/// Runs one attempt of one leased item: calls its provider, classifies the answer (DESIGN.md §7) and
-/// decides what happens next: a final result, a durable retry, or a requeue after a rate limit.
+/// Runs one leased item: waits for a permit from the distributed limiter, calls its provider through the
+/// provider's resilience pipeline (short in-process retries), classifies the answer (DESIGN.md §7) and decides
+/// what happens next: a final result, a durable retry, a requeue after a rate limit, or a hand-back.
 /// </summary>
-public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retries, TimeProvider time)
+public sealed class ItemProcessor(
+    ProviderRegistry providers,
+    RetryPolicy retries,
+    ProviderCallPipelines pipelines,
+    RateLimiter limiter,
+    RateLimitScopes scopes,
+    RateLimitStore limits,
+    TokenEstimator tokens,
+    JobRunSettingsCache jobs,
+    TimeProvider time)
 {
+    private readonly ConcurrentDictionary<string, byte> _jobsMarked = new();
+
     public async Task<object> ProcessAsync(LeasedItem leased, CancellationToken stopping)
     {
         var item = leased.Item;
-        var attempt = leased.CountedAttempts + 1;
-        var started = time.GetUtcNow();
         var operation = OperationName(item.Url);
         using var activity = BatchTelemetry.Source.StartActivity($"{operation} {item.Model}", ActivityKind.Client);
         activity?.SetTag("gen_ai.operation.name", operation);
@@ -24,24 +38,40 @@ public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retrie
         activity?.SetTag("gen_ai.request.model", item.Model);
         activity?.SetTag("batch.job.id", leased.JobId);
         activity?.SetTag("batch.item.custom_id", item.CustomId);
-        activity?.SetTag("batch.item.attempt", attempt);
 
+        var job = await jobs.GetAsync(leased.JobId);
+        var scope = scopes.Resolve(item.Provider, item.Model, leased.JobId, job.Metadata);
+        var call = new Call(providers.GetClient(item.Provider), limiter, time, leased, scope, scope is null ? default : tokens.Estimate(item), stopping);
+        var context = ResilienceContextPool.Shared.Get(stopping);
+        context.Properties.Set(ProviderCallPipelines.RetriesAllowed,
+            Math.Min(retries.Options.InProcessRetries, Math.Max(0, retries.Options.MaxAttempts - leased.CountedAttempts - 1)));
         ProviderResponse response;
         try
         {
-            response = await providers.GetClient(item.Provider)
-                .SendAsync(new ProviderRequest(leased.JobId, item.CustomId, new ModelRoute(item.Provider, item.Model), item.Url, item.Body), stopping);
+            response = await pipelines.For(item.Provider).ExecuteAsync(static (ctx, c) => c.AttemptAsync(ctx.CancellationToken), context, call);
+        }
+        catch (PermitDeniedException denied) when (denied.IsQuotaStop)
+        {
+            return await QuotaStoppedAsync(leased, null, denied.ProviderMessage, call.History);
+        }
+        catch (PermitDeniedException denied)
+        {
+            // Too long to wait holding the lease: back to the store until the limiter expects room.
+            return new ItemReschedule(leased.JobId, leased.Index, denied.RetryIn, call.History, RescheduleKind.Release);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             // The Worker is stopping: hand the item straight back, without counting an attempt.
-            var released = Record(leased, attempt, started, null, "released", null);
-            return new ItemReschedule(leased.JobId, leased.Index, TimeSpan.Zero, released, RescheduleKind.Release);
+            var history = call.History;
+            history.Add(new AttemptRecord { Attempt = leased.CountedAttempts + 1, StartedAt = time.GetUtcNow().ToUnixTimeMilliseconds(), Outcome = "released" });
+            return new ItemReschedule(leased.JobId, leased.Index, TimeSpan.Zero, history, RescheduleKind.Release);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
 
-        var latency = time.GetUtcNow() - started;
-        BatchTelemetry.OperationDuration.Record(latency.TotalSeconds,
-            new("gen_ai.operation.name", operation), new("gen_ai.provider.name", item.Provider), new("gen_ai.request.model", item.Model));
+        activity?.SetTag("batch.item.attempt", call.History.Count == 0 ? 0 : call.History[^1].Attempt);
         activity?.SetTag("gen_ai.response.model", response.ResponseModel);
         activity?.SetTag("http.response.status_code", response.StatusCode);
         if (response.Usage is { } u)
@@ -54,30 +84,46 @@ public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retrie
             activity?.SetTag("error.type", response.Error?.Code ?? response.Outcome.Name());
             activity?.SetStatus(ActivityStatusCode.Error);
         }
+        return await DecideAsync(leased, response, call.History, job);
+    }
 
-        var history = Record(leased, attempt, started, response.StatusCode, response.Outcome.Name(), response.Error?.Code);
+    /// <summary>The classification table of DESIGN.md §7, applied to the last attempt's outcome.</summary>
+    private async Task<object> DecideAsync(LeasedItem leased, ProviderResponse response, List<AttemptRecord> history, JobRunSettings job)
+    {
+        var item = leased.Item;
         switch (response.Outcome)
         {
             case ProviderOutcome.Success:
                 return Finish(leased, true, response, null, history);
 
             case ProviderOutcome.RateLimited:
+                // The shared cooldown already holds every Worker; the item simply waits its turn again.
                 BatchTelemetry.RateLimited.Add(1, new KeyValuePair<string, object?>("gen_ai.provider.name", item.Provider));
                 return new ItemReschedule(leased.JobId, leased.Index, retries.RateLimitWait(response.RetryAfter), history, RescheduleKind.RateLimited);
 
+            case ProviderOutcome.QuotaExhausted:
+                return await QuotaStoppedAsync(leased, response, response.Error?.Message, history);
+
             case ProviderOutcome.Transient:
-                var firstAttempt = DateTimeOffset.FromUnixTimeMilliseconds(history[0].StartedAt);
-                var delay = retries.Backoff(attempt);
-                if (attempt >= retries.Options.MaxAttempts)
+                var attempts = history.Count(a => a.Outcome != "rate_limited" && a.Outcome != "released");
+                var last = response.Error?.Message ?? "transient provider failure";
+                if (attempts >= retries.Options.MaxAttempts)
                 {
-                    var last = response.Error?.Message ?? "transient provider failure";
                     return Finish(leased, false, response, new ItemError(response.Error?.Code ?? "provider_error",
-                        $"Gave up after {attempt} attempts (BatchAspire:Retries:MaxAttempts). Last error: {last}"), history);
+                        $"Gave up after {attempts} attempts (BatchAspire:Retries:MaxAttempts). Last error: {last}"), history);
                 }
-                if (time.GetUtcNow() + delay - firstAttempt > retries.Options.RetryWindow)
+                var delay = retries.Backoff(attempts);
+                var now = time.GetUtcNow();
+                var firstAttempt = DateTimeOffset.FromUnixTimeMilliseconds(history.First(a => a.Outcome != "released").StartedAt);
+                if (now + delay - firstAttempt > retries.Options.RetryWindow)
                 {
                     return Finish(leased, false, response, new ItemError("retry_window_exceeded",
-                        $"Still failing {retries.Options.RetryWindow} after the first attempt (BatchAspire:Retries:RetryWindow). Last error: {response.Error?.Message}"), history);
+                        $"Still failing {retries.Options.RetryWindow} after the first attempt (BatchAspire:Retries:RetryWindow). Last error: {last}"), history);
+                }
+                if (job.ExpiresAt is { } deadline && now + delay >= deadline)
+                {
+                    return Finish(leased, false, response, new ItemError("retry_window_exceeded",
+                        $"The next retry would fall after the job's deadline ({deadline:O}). Last error: {last}"), history);
                 }
                 BatchTelemetry.Retries.Add(1, new KeyValuePair<string, object?>("gen_ai.provider.name", item.Provider));
                 return new ItemReschedule(leased.JobId, leased.Index, delay, history, RescheduleKind.Retry);
@@ -85,6 +131,27 @@ public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retrie
             default:
                 return Finish(leased, false, response, response.Error ?? new ItemError("provider_error", "The provider rejected the request."), history);
         }
+    }
+
+    /// <summary>The scope's quota is exhausted: the item fails with that error (never retried), and the job says why.</summary>
+    private async ValueTask<ItemCompletion> QuotaStoppedAsync(LeasedItem leased, ProviderResponse? response, string? providerMessage, List<AttemptRecord> history)
+    {
+        var item = leased.Item;
+        var error = new ItemError("insufficient_quota",
+            $"Provider '{item.Provider}' reported its quota exhausted for {item.Model}; calls to it are stopped (BatchAspire:RateLimits:QuotaStop)."
+            + (string.IsNullOrEmpty(providerMessage) ? "" : $" Provider said: {providerMessage}"));
+        if (_jobsMarked.TryAdd(leased.JobId, 0))
+        {
+            try
+            {
+                await limits.SetJobErrorOnceAsync(leased.JobId, JsonSerializer.Serialize(error, BatchJson.Options));
+            }
+            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                _jobsMarked.TryRemove(leased.JobId, out _);
+            }
+        }
+        return Finish(leased, false, response ?? new ProviderResponse(ProviderOutcome.QuotaExhausted, null, null), error, history);
     }
 
     private static ItemCompletion Finish(LeasedItem leased, bool succeeded, ProviderResponse response, ItemError? error, List<AttemptRecord> history)
@@ -101,23 +168,6 @@ public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retrie
         return new ItemCompletion(leased.JobId, leased.Index, succeeded, json, usage, costPico);
     }
 
-    private List<AttemptRecord> Record(LeasedItem leased, int attempt, DateTimeOffset started, int? status, string outcome, string? errorCode)
-    {
-        var history = new List<AttemptRecord>(leased.History.Count + 1);
-        history.AddRange(leased.History);
-        history.Add(new AttemptRecord
-        {
-            Attempt = attempt,
-            StartedAt = started.ToUnixTimeMilliseconds(),
-            LatencyMs = (long)(time.GetUtcNow() - started).TotalMilliseconds,
-            WaitMs = (long)Math.Max(0, (started - leased.LeasedAt).TotalMilliseconds),
-            StatusCode = status,
-            Outcome = outcome,
-            ErrorCode = errorCode,
-        });
-        return history;
-    }
-
     /// <summary>The GenAI operation name of an endpoint (<c>/v1/chat/completions</c> → <c>chat</c>).</summary>
     public static string OperationName(string url) => url switch
     {
@@ -126,4 +176,58 @@ public sealed class ItemProcessor(ProviderRegistry providers, RetryPolicy retrie
         _ when url.EndsWith("/completions", StringComparison.Ordinal) && !url.Contains("chat", StringComparison.Ordinal) => "text_completion",
         _ => "chat",
     };
+
+    /// <summary>The attempts of one item within one lease: each waits for its permit, then calls once.</summary>
+    private sealed class Call(IProviderClient client, RateLimiter limiter, TimeProvider time, LeasedItem leased, PermitScope? scope, TokenEstimate estimate, CancellationToken stopping)
+    {
+        private readonly ProviderRequest _request = new(leased.JobId, leased.Item.CustomId,
+            new ModelRoute(leased.Item.Provider, leased.Item.Model), leased.Item.Url, leased.Item.Body);
+        private DateTimeOffset _readySince = leased.LeasedAt;
+
+        public List<AttemptRecord> History { get; } = [.. leased.History];
+
+        public async ValueTask<ProviderResponse> AttemptAsync(CancellationToken attemptToken)
+        {
+            var item = leased.Item;
+            var waitStart = time.GetUtcNow();
+            // The permit wait is not part of the attempt's timeout: only the Worker stopping ends it.
+            var permit = scope is null ? null : await limiter.AcquireAsync(scope, estimate, stopping);
+            var started = time.GetUtcNow();
+            ProviderResponse response;
+            try
+            {
+                response = await client.SendAsync(_request, attemptToken);
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                var timeout = new ItemError("timeout", $"Provider '{item.Provider}' did not answer within its per-attempt timeout (BatchAspire:Providers:{item.Provider}:Timeout).");
+                response = new ProviderResponse(ProviderOutcome.Transient, null, null, Error: timeout);
+            }
+            catch
+            {
+                // Stopping mid-call: the call may have reached the provider, so its request slot stays spent.
+                if (permit is not null) limiter.Release(permit, new ProviderResponse(ProviderOutcome.Transient, null, null));
+                throw;
+            }
+            if (permit is not null) limiter.Release(permit, response);
+
+            var ended = time.GetUtcNow();
+            BatchTelemetry.OperationDuration.Record((ended - started).TotalSeconds,
+                new("gen_ai.operation.name", OperationName(item.Url)), new("gen_ai.provider.name", item.Provider), new("gen_ai.request.model", item.Model));
+            var counted = History.Count(a => a.Outcome != "rate_limited" && a.Outcome != "released");
+            History.Add(new AttemptRecord
+            {
+                Attempt = counted + 1,
+                StartedAt = started.ToUnixTimeMilliseconds(),
+                LatencyMs = (long)(ended - started).TotalMilliseconds,
+                WaitMs = (long)Math.Max(0, (started - _readySince).TotalMilliseconds),
+                RateLimitWaitMs = (long)Math.Max(0, (started - waitStart).TotalMilliseconds),
+                StatusCode = response.StatusCode,
+                Outcome = response.Outcome.Name(),
+                ErrorCode = response.Error?.Code,
+            });
+            _readySince = ended;
+            return response;
+        }
+    }
 }

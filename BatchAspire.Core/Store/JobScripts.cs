@@ -17,6 +17,8 @@ public sealed class JobScripts(IConnectionMultiplexer redis)
     public const string RescheduleItems = "reschedule_items";
     public const string CancelJob = "cancel_job";
     public const string ReapExpiredLeases = "reap_expired_leases";
+    public const string AcquirePermit = "acquire_permit";
+    public const string ReleasePermit = "release_permit";
 
     private static readonly Lazy<IReadOnlyDictionary<string, string>> Sources = new(LoadSources);
     private readonly ConcurrentDictionary<string, byte[]> _hashes = new();

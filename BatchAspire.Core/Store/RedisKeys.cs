@@ -21,6 +21,17 @@ public sealed class RedisKeys(string prefix)
     public RedisKey JobDelayed(string jobId) => $"{Prefix}{{{jobId}}}:delayed";
     public RedisKey JobHistory(string jobId) => $"{Prefix}{{{jobId}}}:history";
 
+    /// <summary>Rate-limit state of a limit scope (<c>provider/model</c>): GCRA arrival times, cooldown, quota stop, learned limits, token accounting.</summary>
+    public RedisKey LimitState(string scope) => $"{Prefix}limit:{{{scope}}}:state";
+
+    /// <summary>Concurrency permits of a limit scope: permit id → expiry (ms), so a crashed Worker's slots free themselves.</summary>
+    public RedisKey LimitPermits(string scope) => $"{Prefix}limit:{{{scope}}}:permits";
+
+    /// <summary>A job's own (lower) limits within a scope; same hash tag, so one script touches one slot.</summary>
+    public RedisKey LimitJobState(string scope, string jobId) => $"{Prefix}limit:{{{scope}}}:job:{jobId}:state";
+
+    public RedisKey LimitJobPermits(string scope, string jobId) => $"{Prefix}limit:{{{scope}}}:job:{jobId}:permits";
+
     /// <summary>
     /// The fixed KEYS layout every job script takes (documented in Scripts/_lib.lua). Only create_job
     /// touches the tenant index, so only it passes the tenant.

@@ -77,7 +77,8 @@ public static class OpenAIResponseClassifier
         if (response.IsSuccessStatusCode)
         {
             var (usage, model) = ReadUsage(body);
-            return new ProviderResponse(ProviderOutcome.Success, status, body, usage, ResponseModel: model);
+            return new ProviderResponse(ProviderOutcome.Success, status, body, usage, ResponseModel: model,
+                RateLimit: RateLimitSnapshot.FromHeaders(response.Headers));
         }
 
         var error = ReadError(body, status);
@@ -88,7 +89,8 @@ public static class OpenAIResponseClassifier
             408 or 409 or >= 500 => ProviderOutcome.Transient,
             _ => ProviderOutcome.Permanent,
         };
-        return new ProviderResponse(outcome, status, body, Error: error, RetryAfter: RetryAfter(response.Headers));
+        return new ProviderResponse(outcome, status, body, Error: error, RetryAfter: RetryAfter(response.Headers),
+            RateLimit: RateLimitSnapshot.FromHeaders(response.Headers));
     }
 
     /// <summary><c>retry-after-ms</c> (OpenAI, precise) wins over <c>retry-after</c> (seconds or HTTP date).</summary>
