@@ -44,16 +44,16 @@ if rpm == 0 and tpm == 0 and concurrency == 0 then concurrency = tonumber(ARGV[1
 
 -- Rate dimensions: a bucket of `capacity` units refilling one unit per `interval` ms.
 local dims = {}
-local function add_rate(key, field, per_minute, is_tokens)
+local function add_rate(key, field, per_minute, is_tokens, is_job)
   if per_minute <= 0 then return end
   local rate = per_minute * utilization
   local interval = 60000 / rate
   local capacity = math.max(1, rate * burst_ms / 60000)
   local tat = tonumber(redis.call('HGET', key, field) or '0') or 0
-  dims[#dims + 1] = {key = key, field = field, interval = interval, capacity = capacity, tat = tat, tokens = is_tokens}
+  dims[#dims + 1] = {key = key, field = field, interval = interval, capacity = capacity, tat = tat, tokens = is_tokens, job = is_job}
 end
-add_rate(scope, 'tat_req', rpm, false)
-add_rate(scope, 'tat_tok', tpm, true)
+add_rate(scope, 'tat_req', rpm, false, false)
+add_rate(scope, 'tat_tok', tpm, true, false)
 
 -- Concurrency sets: expired permits (a crashed Worker's) free themselves here.
 local sets = {}
@@ -65,8 +65,8 @@ end
 add_set(KEYS[2], concurrency)
 
 if #KEYS >= 4 then
-  add_rate(KEYS[3], 'tat_req', tonumber(ARGV[4]) or 0, false)
-  add_rate(KEYS[3], 'tat_tok', tonumber(ARGV[5]) or 0, true)
+  add_rate(KEYS[3], 'tat_req', tonumber(ARGV[4]) or 0, false, true)
+  add_rate(KEYS[3], 'tat_tok', tonumber(ARGV[5]) or 0, true, true)
   add_set(KEYS[4], tonumber(ARGV[6]) or 0)
 end
 
@@ -89,14 +89,24 @@ for i = 15, #ARGV, 3 do
     break
   end
   -- The earliest time every bucket holds this item's cost (a cost above capacity waits for a full bucket).
-  local at = now
+  local at, at_scope, step = now, now, nil
   for _, d in ipairs(dims) do
     local c = d.tokens and cost or 1
     local t = d.tat + (c - math.max(d.capacity, c)) * d.interval
     if t > at then at = t end
+    if not d.job then
+      if t > at_scope then at_scope = t end
+      if not step or d.interval < step then step = d.interval end
+    end
   end
   if at - now > horizon then
     reason, retry = 'rate', math.max(1, math.ceil(at - now - horizon))
+    break
+  end
+  -- A job's own lower limit must not reserve the shared scope's future: that would leave holes other jobs
+  -- cannot use. Such an item is granted only once its slot has come.
+  if at > now and step and at > at_scope + step then
+    reason, retry = 'rate', math.max(1, math.ceil(at - now))
     break
   end
   for _, d in ipairs(dims) do
