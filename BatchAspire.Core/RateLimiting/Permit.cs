@@ -5,8 +5,9 @@ public sealed class Permit
 {
     private int _released;
 
-    internal Permit(PermitScope scope, string id, long reservedTokens, DateTimeOffset sendAt, DateTimeOffset requestedAt)
+    internal Permit(PermitScope scope, string id, long reservedTokens, bool outputEstimated, DateTimeOffset sendAt, DateTimeOffset requestedAt)
     {
+        OutputEstimated = outputEstimated;
         Scope = scope;
         Id = id;
         ReservedTokens = reservedTokens;
@@ -17,6 +18,9 @@ public sealed class Permit
     public PermitScope Scope { get; }
     public string Id { get; }
     public long ReservedTokens { get; }
+
+    /// <summary>The request set no max tokens, so its output was estimated and is reconciled with the reported usage.</summary>
+    public bool OutputEstimated { get; }
 
     /// <summary>The slot reserved for this call: it is not sent before this moment.</summary>
     public DateTimeOffset SendAt { get; }

@@ -120,7 +120,7 @@ internal sealed class PermitGate(PermitScope scope, RateLimiter owner)
                 {
                     if (node.List is not null) _queue.Remove(node);
                 }
-                var permit = new Permit(Scope, node.Value.Request.PermitId, grant.Tokens, answered + grant.Offset, node.Value.RequestedAt);
+                var permit = new Permit(Scope, node.Value.Request.PermitId, grant.Tokens, node.Value.Request.MaxOutputTokens < 0, answered + grant.Offset, node.Value.RequestedAt);
                 node.Value.Registration.Dispose();
                 // Cancelled while the store granted it: give the slot back unused.
                 if (!node.Value.Completion.TrySetResult(permit)) owner.Release(permit, null);

@@ -21,8 +21,11 @@ public sealed record AcquireResult(IReadOnlyList<PermitGrant> Grants, TimeSpan R
     public const string Quota = "quota";
 }
 
-/// <summary>What became of one permit: the tokens it reserved, the tokens the call used (-1: never sent), output to learn from (-1: none).</summary>
-public readonly record struct PermitRelease(string PermitId, long ReservedTokens, long ActualTokens, long OutputTokens);
+/// <summary>
+/// What became of one permit: the tokens it reserved, the tokens the call used (-1: not admitted, so its request and
+/// tokens come back), how far the provider's window charged differently from the reservation, output to learn from (-1: none).
+/// </summary>
+public readonly record struct PermitRelease(string PermitId, long ReservedTokens, long ActualTokens, long BucketDelta, long OutputTokens);
 
 /// <summary>What the provider told us about the whole scope along with the calls being released.</summary>
 public sealed record ScopeFeedback(TimeSpan Cooldown, TimeSpan QuotaStop, string? QuotaMessage, Providers.RateLimitSnapshot? Snapshot)
@@ -33,7 +36,7 @@ public sealed record ScopeFeedback(TimeSpan Cooldown, TimeSpan QuotaStop, string
 
 /// <summary>A scope's counters, for dashboards and tests: what was reserved, refunded, charged and actually used.</summary>
 public sealed record ScopeAccounting(
-    long RequestsGranted, long RequestsReleased, long RequestsUnsent,
+    long RequestsGranted, long RequestsReleased, long RequestsNotAdmitted,
     long TokensReserved, long TokensRefunded, long TokensExtra, long TokensActual,
     long LearnedRpm, long LearnedTpm, double AverageOutput, DateTimeOffset? CooldownUntil, DateTimeOffset? QuotaStopUntil)
 {
@@ -90,7 +93,7 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
     public async Task ReleaseAsync(PermitScope scope, IReadOnlyList<PermitRelease> releases, ScopeFeedback feedback)
     {
         var s = feedback.Snapshot;
-        var args = new RedisValue[9 + releases.Count * 4];
+        var args = new RedisValue[9 + releases.Count * 5];
         args[0] = Ms(feedback.Cooldown);
         args[1] = Ms(feedback.QuotaStop);
         args[2] = feedback.QuotaMessage ?? "";
@@ -102,10 +105,11 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
         args[8] = s?.ResetTokens is { } rt ? Ms(rt) : 0;
         for (var i = 0; i < releases.Count; i++)
         {
-            args[9 + i * 4] = releases[i].PermitId;
-            args[10 + i * 4] = releases[i].ReservedTokens;
-            args[11 + i * 4] = releases[i].ActualTokens;
-            args[12 + i * 4] = releases[i].OutputTokens;
+            args[9 + i * 5] = releases[i].PermitId;
+            args[10 + i * 5] = releases[i].ReservedTokens;
+            args[11 + i * 5] = releases[i].ActualTokens;
+            args[12 + i * 5] = releases[i].BucketDelta;
+            args[13 + i * 5] = releases[i].OutputTokens;
         }
         Interlocked.Increment(ref _calls);
         await scripts.RunAsync(JobScripts.ReleasePermit, Keys(scope), args);
@@ -118,7 +122,7 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
         double D(string n) => f.TryGetValue(n, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : 0;
         DateTimeOffset? T(string n) => L(n) is > 0 and var ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
         return new ScopeAccounting(
-            L("requests_granted"), L("requests_released"), L("requests_unsent"),
+            L("requests_granted"), L("requests_released"), L("requests_not_admitted"),
             L("tokens_reserved"), L("tokens_refunded"), L("tokens_extra"), L("tokens_actual"),
             L("learned_rpm"), L("learned_tpm"), D("out_avg"), T("cooldown_until"), T("quota_stop_until"));
     }

@@ -115,7 +115,11 @@ public sealed class RateLimiter : IAsyncDisposable
     public void Release(Permit permit, ProviderResponse? response)
     {
         if (!permit.MarkReleased()) return;
-        var actual = response is null ? -1 : response.Usage?.TotalTokens ?? 0;
+        // A call refused by the provider (or never sent) was not counted by its window: everything comes back.
+        var admitted = response is not null && response.Outcome is not (ProviderOutcome.RateLimited or ProviderOutcome.QuotaExhausted);
+        var actual = !admitted ? -1 : response!.Usage?.TotalTokens ?? 0;
+        // The provider charged prompt + max tokens on admission; only an estimated output differs from that charge.
+        var bucketDelta = admitted && permit.OutputEstimated && response!.Usage is { } used ? used.TotalTokens - permit.ReservedTokens : 0;
         var output = response is { Outcome: ProviderOutcome.Success, Usage: { } usage } ? usage.OutputTokens : -1;
         var feedback = response?.Outcome switch
         {
@@ -125,7 +129,7 @@ public sealed class RateLimiter : IAsyncDisposable
         };
         var gate = _gates.GetValueOrDefault(permit.Scope);
         if (feedback.IsUrgent) gate?.Apply(feedback);
-        _releases.Writer.TryWrite((permit, new PermitRelease(permit.Id, permit.ReservedTokens, actual, output), feedback));
+        _releases.Writer.TryWrite((permit, new PermitRelease(permit.Id, permit.ReservedTokens, actual, bucketDelta, output), feedback));
         if (feedback.IsUrgent || gate is { BlockedOnConcurrency: true }) FlushNow();
     }
 

@@ -10,9 +10,11 @@ public readonly record struct TokenEstimate(long PromptTokens, long MaxOutputTok
 
 /// <summary>
 /// Counts a request's prompt tokens with the model's real encoding (o200k_base for gpt-4o, 4.1, 5 and the o-series,
-/// and for unknown models; cl100k_base for gpt-4, gpt-3.5 and the text-embedding models). The count is the sum of
-/// the encoded text of every message content part (or <c>input</c> / <c>prompt</c>), without per-message framing,
-/// which is the rule the fake provider counts by, so a reservation reconciles to the exact usage it reports.
+/// and for unknown models; cl100k_base for gpt-4, gpt-3.5 and the text-embedding models), by OpenAI's chat rule:
+/// <c>3 + Σ over messages (3 + Σ tokens(text))</c>, the texts of a message being its string content or the text of
+/// each <c>{"type":"text"}</c> part; role and name are not counted. Embeddings, completions and responses count
+/// the tokens of their <c>input</c> / <c>prompt</c> texts. The fake provider counts by the same rule, so a
+/// reservation equals what it charges and reconciles to the exact usage it reports.
 /// </summary>
 public sealed class TokenEstimator
 {
@@ -39,13 +41,35 @@ public sealed class TokenEstimator
     public Tokenizer TokenizerFor(string model) =>
         _tokenizers.GetOrAdd(EncodingFor(model), e => new Lazy<Tokenizer>(() => TiktokenTokenizer.CreateForEncoding(e))).Value;
 
+    public const int TokensPerMessage = 3;
+    public const int TokensPerReply = 3;
+
     public TokenEstimate Estimate(StoredItem item)
     {
         var tokenizer = TokenizerFor(item.Model);
         long prompt = 0;
-        foreach (var text in PromptTexts(item.Body)) prompt += tokenizer.CountTokens(text);
+        var body = item.Body;
+        if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        {
+            prompt = TokensPerReply;
+            foreach (var message in messages.EnumerateArray())
+            {
+                prompt += TokensPerMessage;
+                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content))
+                {
+                    foreach (var text in Texts(content)) prompt += tokenizer.CountTokens(text);
+                }
+            }
+        }
+        foreach (var name in (string[])["input", "prompt"])
+        {
+            if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value))
+            {
+                foreach (var text in Texts(value)) prompt += tokenizer.CountTokens(text);
+            }
+        }
         var embeddings = item.Url.EndsWith("/embeddings", StringComparison.Ordinal);
-        return new TokenEstimate(prompt, embeddings ? 0 : MaxOutput(item.Body));
+        return new TokenEstimate(prompt, embeddings ? 0 : MaxOutput(body));
     }
 
     /// <summary><c>max_completion_tokens</c>, else <c>max_tokens</c>, else <c>max_output_tokens</c> (Responses API); -1 when none is set.</summary>
@@ -59,29 +83,6 @@ public sealed class TokenEstimator
         return -1;
     }
 
-    /// <summary>Every text the provider counts as prompt: message contents (strings or text parts), <c>input</c>, <c>prompt</c>.</summary>
-    public static IEnumerable<string> PromptTexts(JsonElement body)
-    {
-        if (body.ValueKind != JsonValueKind.Object) yield break;
-        if (body.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var message in messages.EnumerateArray())
-            {
-                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content))
-                {
-                    foreach (var text in Texts(content)) yield return text;
-                }
-            }
-        }
-        foreach (var name in (string[])["input", "prompt"])
-        {
-            if (body.TryGetProperty(name, out var value))
-            {
-                foreach (var text in Texts(value)) yield return text;
-            }
-        }
-    }
-
     private static IEnumerable<string> Texts(JsonElement value)
     {
         switch (value.ValueKind)
@@ -93,8 +94,8 @@ public sealed class TokenEstimator
                 foreach (var part in value.EnumerateArray())
                 {
                     if (part.ValueKind == JsonValueKind.String) yield return part.GetString() ?? "";
-                    else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String) yield return t.GetString() ?? "";
-                    else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("content", out var c)) foreach (var s in Texts(c)) yield return s;
+                    else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+                        && type.GetString() is "text" or "input_text" && part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String) yield return t.GetString() ?? "";
                 }
                 break;
         }

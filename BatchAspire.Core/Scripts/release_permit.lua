@@ -1,13 +1,17 @@
--- release_permit: what happened after the calls of a limit scope. Frees their concurrency, reconciles
--- each reserved token estimate with the usage the provider reported (refund or charge the difference),
--- learns the average output per call, and applies the provider's signals: a 429's cooldown (every
--- Worker pauses), a quota stop (every Worker stops), and the limits its x-ratelimit-* headers announce.
+-- release_permit: what happened after the calls of a limit scope. Frees their concurrency, reconciles each
+-- reserved token estimate with the usage the provider reported, learns the average output per call, and
+-- applies the provider's signals: a 429's cooldown (every Worker pauses), a quota stop (every Worker stops),
+-- and the limits its x-ratelimit-* headers announce.
+-- Two books are kept apart: the accounting (reserved, refunded, charged extra, actual usage) always
+-- reconciles to the reported usage; the rate bucket moves by what the provider's own window charged
+-- differently from the reservation (OpenAI charges prompt + max_tokens when the call is admitted, so a
+-- call that set max_tokens moves it by nothing, and one whose output was estimated by the difference).
 -- KEYS: the same layout as acquire_permit (scope state, scope permits, optional job state, job permits).
 -- ARGV: 1 cooldown ms (0 = none), 2 quota stop ms (0 = none), 3 quota message,
 --   4 learned rpm (0 = none), 5 learned tpm, 6 remaining requests (-1 = unknown), 7 requests reset ms,
 --   8 remaining tokens (-1 = unknown), 9 tokens reset ms,
---   then quads: permit id, reserved tokens, actual tokens (-1 = never sent: refund the request too),
---   output tokens to learn from (-1 = none).
+--   then groups of 5: permit id, reserved tokens, actual tokens (-1 = not admitted: never sent or refused,
+--   so its request and tokens come back), bucket delta tokens, output tokens to learn from (-1 = none).
 -- Returns the number of permits that were still held.
 local now = now_ms()
 local scope = KEYS[1]
@@ -34,38 +38,35 @@ local has_job = #KEYS >= 4
 local released, refunded, extra, actual_sum, unsent = 0, 0, 0, 0, 0
 local out_n = tonumber(redis.call('HGET', scope, 'out_n') or '0') or 0
 local out_avg = tonumber(redis.call('HGET', scope, 'out_avg') or '0') or 0
-for i = 10, #ARGV, 4 do
+for i = 10, #ARGV, 5 do
   released = released + redis.call('ZREM', KEYS[2], ARGV[i])
   if has_job then redis.call('ZREM', KEYS[4], ARGV[i]) end
   local reserved = tonumber(ARGV[i + 1])
   local actual = tonumber(ARGV[i + 2])
-  local delta
+  local bucket = tonumber(ARGV[i + 3])
   if actual < 0 then
     unsent = unsent + 1
-    delta = -reserved
     refunded = refunded + reserved
-  else
-    delta = actual - reserved
-    actual_sum = actual_sum + actual
-    if delta < 0 then refunded = refunded - delta else extra = extra + delta end
-  end
-  adjust(scope, 'tat_tok', delta)
-  if has_job then adjust(KEYS[3], 'tat_tok', delta) end
-  if actual < 0 then
+    bucket = -reserved
     adjust(scope, 'tat_req', -1)
     if has_job then adjust(KEYS[3], 'tat_req', -1) end
+  else
+    actual_sum = actual_sum + actual
+    if actual < reserved then refunded = refunded + reserved - actual else extra = extra + actual - reserved end
   end
-  local output = tonumber(ARGV[i + 3])
+  adjust(scope, 'tat_tok', bucket)
+  if has_job then adjust(KEYS[3], 'tat_tok', bucket) end
+  local output = tonumber(ARGV[i + 4])
   if output >= 0 then
     out_n = out_n + 1
     out_avg = out_avg + (output - out_avg) / math.min(out_n, 100)
   end
 end
 
-local count = math.floor((#ARGV - 9) / 4)
+local count = math.floor((#ARGV - 9) / 5)
 if count > 0 then
   redis.call('HINCRBY', scope, 'requests_released', count)
-  redis.call('HINCRBY', scope, 'requests_unsent', unsent)
+  redis.call('HINCRBY', scope, 'requests_not_admitted', unsent)
   redis.call('HINCRBY', scope, 'tokens_refunded', refunded)
   redis.call('HINCRBY', scope, 'tokens_extra', extra)
   redis.call('HINCRBY', scope, 'tokens_actual', actual_sum)

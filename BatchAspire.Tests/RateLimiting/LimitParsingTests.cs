@@ -34,7 +34,7 @@ public sealed class LimitParsingTests
         Assert.Equal(encoding, TokenEstimator.EncodingFor(model));
 
     [Fact]
-    public void A_prompt_estimate_counts_every_message_content_with_the_real_tokenizer_and_takes_max_tokens()
+    public void A_prompt_estimate_counts_every_message_by_the_chat_rule_with_the_real_tokenizer_and_takes_max_tokens()
     {
         var estimator = new TokenEstimator();
         var body = JsonDocument.Parse("""
@@ -46,7 +46,8 @@ public sealed class LimitParsingTests
 
         var estimate = estimator.Estimate(new StoredItem("a", "openai", "gpt-4o-mini", "/v1/chat/completions", body));
 
-        Assert.Equal(tokenizer.CountTokens("You are terse.") + tokenizer.CountTokens("Hello world") + tokenizer.CountTokens("again"), estimate.PromptTokens);
+        // 3 to prime the reply, 3 per message, then the text of every content part.
+        Assert.Equal(3 + 3 + tokenizer.CountTokens("You are terse.") + 3 + tokenizer.CountTokens("Hello world") + tokenizer.CountTokens("again"), estimate.PromptTokens);
         Assert.Equal(2, tokenizer.CountTokens("Hello world")); // o200k_base: "Hello", " world"
         Assert.Equal(50, estimate.MaxOutputTokens);
     }

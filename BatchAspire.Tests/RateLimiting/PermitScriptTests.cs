@@ -128,7 +128,7 @@ public sealed class PermitScriptTests
         var f = Create(storeName);
         var scope = f.Limits(rpm: 6000);
         var granted = await f.Store.AcquireAsync(scope, Items(1));
-        await f.Store.ReleaseAsync(scope, [new PermitRelease(Guid.NewGuid().ToString(), 0, 0, -1)],
+        await f.Store.ReleaseAsync(scope, [new PermitRelease(Guid.NewGuid().ToString(), 0, 0, 0, -1)],
             new ScopeFeedback(TimeSpan.FromSeconds(20), TimeSpan.Zero, null, null));
 
         var denied = await f.Store.AcquireAsync(scope, Items(3));
@@ -159,29 +159,46 @@ public sealed class PermitScriptTests
     [MemberData(nameof(TestStores.Names), MemberType = typeof(TestStores))]
     public async Task Release_refunds_unused_tokens_and_charges_overruns_exactly(string storeName)
     {
-        // 6000 TPM: 100 tokens a second, a burst of one second = 100 tokens.
-        var f = Create(storeName, o => o.Burst = TimeSpan.FromSeconds(1));
+        // 6000 TPM: 100 tokens a second, a burst of one second = 100 tokens. No max_tokens: output estimated at 80.
+        var f = Create(storeName, o => { o.Burst = TimeSpan.FromSeconds(1); o.DefaultOutputTokens = 80; });
         var scope = f.Limits(tpm: 6000);
-        var first = await f.Store.AcquireAsync(scope, [new PermitRequest("p1", 20, 80)]);
+        var first = await f.Store.AcquireAsync(scope, [new PermitRequest("p1", 20, -1)]);
         Assert.Equal(100, first.Grants.Single().Tokens);
         Assert.Empty((await f.Store.AcquireAsync(scope, [new PermitRequest("x", 60, 0)])).Grants);
 
         // The call used 30: the 70 unused come back at once.
-        await f.Store.ReleaseAsync(scope, [new PermitRelease("p1", 100, 30, 10)], ScopeFeedback.None);
-        var second = await f.Store.AcquireAsync(scope, [new PermitRequest("p2", 60, 0)]);
+        await f.Store.ReleaseAsync(scope, [new PermitRelease("p1", 100, 30, -70, 10)], ScopeFeedback.None);
+        var second = await f.Store.AcquireAsync(scope, [new PermitRequest("p2", 50, 10)]);
         Assert.Equal(60, second.Grants.Single().Tokens);
 
         // This one used more than reserved: the difference is charged.
-        await f.Store.ReleaseAsync(scope, [new PermitRelease("p2", 60, 75, 15)], ScopeFeedback.None);
+        await f.Store.ReleaseAsync(scope, [new PermitRelease("p2", 60, 75, 15, 15)], ScopeFeedback.None);
         var a = await f.Store.AccountingAsync(f.Scope);
         Assert.Equal(160, a.TokensReserved);
         Assert.Equal(70, a.TokensRefunded);
         Assert.Equal(15, a.TokensExtra);
         Assert.Equal(105, a.TokensActual);
         Assert.Equal(a.TokensActual, a.TokensAccounted);
-        // The bucket is now in debt (reserved 100 + 60 + 15 extra - 70 refunded over a 100-token burst).
-        var third = await f.Store.AcquireAsync(scope, [new PermitRequest("p3", 1, 0)]);
-        Assert.Empty(third.Grants);
+        // The bucket is in debt (100 + 60 reserved + 15 charged - 70 refunded over a 100-token burst).
+        Assert.Empty((await f.Store.AcquireAsync(scope, [new PermitRequest("p3", 1, 0)])).Grants);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Names), MemberType = typeof(TestStores))]
+    public async Task A_call_that_set_max_tokens_keeps_its_full_charge_but_accounts_its_actual_usage(string storeName)
+    {
+        // The provider charged prompt + max_tokens when it admitted the call: refunding the unused part would overrun it.
+        var f = Create(storeName, o => o.Burst = TimeSpan.FromSeconds(1));
+        var scope = f.Limits(tpm: 6000);
+        Assert.Single((await f.Store.AcquireAsync(scope, [new PermitRequest("p1", 20, 80)])).Grants);
+
+        await f.Store.ReleaseAsync(scope, [new PermitRelease("p1", 100, 30, 0, 10)], ScopeFeedback.None);
+
+        Assert.Empty((await f.Store.AcquireAsync(scope, [new PermitRequest("p2", 60, 0)])).Grants);
+        var a = await f.Store.AccountingAsync(f.Scope);
+        Assert.Equal(70, a.TokensRefunded);
+        Assert.Equal(30, a.TokensActual);
+        Assert.Equal(a.TokensActual, a.TokensAccounted);
     }
 
     [Theory]
@@ -194,10 +211,10 @@ public sealed class PermitScriptTests
         Assert.Single(first.Grants);
         Assert.Empty((await f.Store.AcquireAsync(scope, [new PermitRequest("x", 1, 0)])).Grants);
 
-        await f.Store.ReleaseAsync(scope, [new PermitRelease("p1", 1, -1, -1)], ScopeFeedback.None);
+        await f.Store.ReleaseAsync(scope, [new PermitRelease("p1", 1, -1, 0, -1)], ScopeFeedback.None);
 
         Assert.Single((await f.Store.AcquireAsync(scope, [new PermitRequest("p2", 1, 0)])).Grants);
-        Assert.Equal(1, (await f.Store.AccountingAsync(f.Scope)).RequestsUnsent);
+        Assert.Equal(1, (await f.Store.AccountingAsync(f.Scope)).RequestsNotAdmitted);
     }
 
     [Theory]
@@ -242,7 +259,7 @@ public sealed class PermitScriptTests
         var scope = f.Limits(tpm: 1_000_000);
         Assert.Equal(510, (await f.Store.AcquireAsync(scope, [new PermitRequest("p1", 10, -1)])).Grants.Single().Tokens);
 
-        await f.Store.ReleaseAsync(scope, [new PermitRelease("p1", 510, 50, 40), new PermitRelease("p2", 0, 70, 60)], ScopeFeedback.None);
+        await f.Store.ReleaseAsync(scope, [new PermitRelease("p1", 510, 50, -460, 40), new PermitRelease("p2", 0, 70, 70, 60)], ScopeFeedback.None);
 
         Assert.Equal(60, (await f.Store.AcquireAsync(scope, [new PermitRequest("p3", 10, -1)])).Grants.Single().Tokens);
         Assert.Equal(17, (await f.Store.AcquireAsync(scope, [new PermitRequest("p4", 10, 7)])).Grants.Single().Tokens);
