@@ -8,13 +8,21 @@ public sealed class RateLimitOptions
     public const string Section = "BatchAspire:RateLimits";
 
     /// <summary>
-    /// How much rate a scope may save up while idle, as time at the limit (one request at least). Providers enforce
-    /// "600 RPM" as 10 per rolling second too, so a bucket that starts full with a minute's worth gets 429s; and a
-    /// burst B on top of a steady rate puts B + rate·1 s into one second, which a strict per-second slice does not
-    /// tolerate. Hence 0 by default: one request, then an even spacing. Raise it for providers that allow bursts.
+    /// How much rate a scope may save up while idle, as time at the limit (one request at least). A bucket that
+    /// starts full with a minute's worth gets 429s from providers that enforce the limit in sub-minute slices; one
+    /// second's worth is what a per-second slice holds (the slice log below keeps it to the slice exactly), and
+    /// stays within the minute's headroom left by <see cref="Utilization"/>.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "BatchAspire:RateLimits:Burst must be between 0 and 1 minute.")]
-    public TimeSpan Burst { get; set; } = TimeSpan.Zero;
+    public TimeSpan Burst { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The sub-minute slice providers also enforce each per-minute limit in (OpenAI: 600 RPM is also 10 in any
+    /// rolling second). Reserved sends are logged for this long (stretched by 1/<see cref="Utilization"/>) so no
+    /// slice ever holds more than limit × slice / 1 min. 0 turns the slice log off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "BatchAspire:RateLimits:Slice must be between 0 and 1 minute.")]
+    public TimeSpan Slice { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How far ahead one store call may reserve evenly spaced send slots (fewer round trips, same continuous rate).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "BatchAspire:RateLimits:Horizon must be between 0 and 30 seconds.")]

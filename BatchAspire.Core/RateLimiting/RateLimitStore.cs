@@ -56,7 +56,7 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
     {
         var o = options.Value;
         var job = scope.JobLimits ?? ScopeLimits.None;
-        var args = new RedisValue[14 + items.Count * 3];
+        var args = new RedisValue[15 + items.Count * 3];
         args[0] = scope.Limits.RequestsPerMinute;
         args[1] = scope.Limits.TokensPerMinute;
         args[2] = scope.Limits.MaxConcurrency;
@@ -71,11 +71,12 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
         args[11] = o.DefaultOutputTokens;
         args[12] = (long)o.ConcurrencyRetryDelay.TotalMilliseconds;
         args[13] = (long)TimeSpan.FromDays(1).TotalMilliseconds;
+        args[14] = (long)o.Slice.TotalMilliseconds;
         for (var i = 0; i < items.Count; i++)
         {
-            args[14 + i * 3] = items[i].PermitId;
-            args[15 + i * 3] = items[i].PromptTokens;
-            args[16 + i * 3] = items[i].MaxOutputTokens;
+            args[15 + i * 3] = items[i].PermitId;
+            args[16 + i * 3] = items[i].PromptTokens;
+            args[17 + i * 3] = items[i].MaxOutputTokens;
         }
         Interlocked.Increment(ref _calls);
         var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.AcquirePermit, Keys(scope), args))!;
@@ -131,9 +132,11 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
     public Task<bool> SetJobErrorOnceAsync(string jobId, string errorJson) =>
         redis.GetDatabase().HashSetAsync(keys.JobMeta(jobId), "error", errorJson, When.NotExists);
 
-    private RedisKey[] Keys(PermitScope scope) => scope.JobId is { } jobId
-        ? [keys.LimitState(scope.Scope), keys.LimitPermits(scope.Scope), keys.LimitJobState(scope.Scope, jobId), keys.LimitJobPermits(scope.Scope, jobId)]
-        : [keys.LimitState(scope.Scope), keys.LimitPermits(scope.Scope)];
+    private RedisKey[] Keys(PermitScope scope)
+    {
+        RedisKey[] scopeKeys = [keys.LimitState(scope.Scope), keys.LimitPermits(scope.Scope), keys.LimitSlice(scope.Scope, "req"), keys.LimitSlice(scope.Scope, "tok")];
+        return scope.JobId is { } jobId ? [.. scopeKeys, keys.LimitJobState(scope.Scope, jobId), keys.LimitJobPermits(scope.Scope, jobId)] : scopeKeys;
+    }
 
     private static long Ms(TimeSpan t) => (long)Math.Ceiling(Math.Max(0, t.TotalMilliseconds));
 }

@@ -6,7 +6,8 @@
 -- reconciles to the reported usage; the rate bucket moves by what the provider's own window charged
 -- differently from the reservation (OpenAI charges prompt + max_tokens when the call is admitted, so a
 -- call that set max_tokens moves it by nothing, and one whose output was estimated by the difference).
--- KEYS: the same layout as acquire_permit (scope state, scope permits, optional job state, job permits).
+-- KEYS: the same layout as acquire_permit (scope state, scope permits, request slice, token slice,
+--   optional job state, job permits).
 -- ARGV: 1 cooldown ms (0 = none), 2 quota stop ms (0 = none), 3 quota message,
 --   4 learned rpm (0 = none), 5 learned tpm, 6 remaining requests (-1 = unknown), 7 requests reset ms,
 --   8 remaining tokens (-1 = unknown), 9 tokens reset ms,
@@ -34,13 +35,13 @@ local function adjust(key, field, units)
   redis.call('HSET', key, field, string.format('%.3f', tat))
 end
 
-local has_job = #KEYS >= 4
+local has_job = #KEYS >= 6
 local released, refunded, extra, actual_sum, unsent = 0, 0, 0, 0, 0
 local out_n = tonumber(redis.call('HGET', scope, 'out_n') or '0') or 0
 local out_avg = tonumber(redis.call('HGET', scope, 'out_avg') or '0') or 0
 for i = 10, #ARGV, 5 do
   released = released + redis.call('ZREM', KEYS[2], ARGV[i])
-  if has_job then redis.call('ZREM', KEYS[4], ARGV[i]) end
+  if has_job then redis.call('ZREM', KEYS[6], ARGV[i]) end
   local reserved = tonumber(ARGV[i + 1])
   local actual = tonumber(ARGV[i + 2])
   local bucket = tonumber(ARGV[i + 3])
@@ -49,13 +50,15 @@ for i = 10, #ARGV, 5 do
     refunded = refunded + reserved
     bucket = -reserved
     adjust(scope, 'tat_req', -1)
-    if has_job then adjust(KEYS[3], 'tat_req', -1) end
+    if has_job then adjust(KEYS[5], 'tat_req', -1) end
+    redis.call('ZREM', KEYS[3], ARGV[i] .. '|1')
+    redis.call('ZREM', KEYS[4], ARGV[i] .. '|' .. reserved)
   else
     actual_sum = actual_sum + actual
     if actual < reserved then refunded = refunded + reserved - actual else extra = extra + actual - reserved end
   end
   adjust(scope, 'tat_tok', bucket)
-  if has_job then adjust(KEYS[3], 'tat_tok', bucket) end
+  if has_job then adjust(KEYS[5], 'tat_tok', bucket) end
   local output = tonumber(ARGV[i + 4])
   if output >= 0 then
     out_n = out_n + 1

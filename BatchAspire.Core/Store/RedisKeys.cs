@@ -27,6 +27,9 @@ public sealed class RedisKeys(string prefix)
     /// <summary>Concurrency permits of a limit scope: permit id → expiry (ms), so a crashed Worker's slots free themselves.</summary>
     public RedisKey LimitPermits(string scope) => $"{Prefix}limit:{{{scope}}}:permits";
 
+    /// <summary>A scope's sends of the last slice (member <c>permit|cost</c> → send time), per dimension (<c>req</c>, <c>tok</c>).</summary>
+    public RedisKey LimitSlice(string scope, string dimension) => $"{Prefix}limit:{{{scope}}}:slice:{dimension}";
+
     /// <summary>A job's own (lower) limits within a scope; same hash tag, so one script touches one slot.</summary>
     public RedisKey LimitJobState(string scope, string jobId) => $"{Prefix}limit:{{{scope}}}:job:{jobId}:state";
 

@@ -28,7 +28,7 @@ public sealed class PermitScriptTests
     {
         var store = TestStores.Get(storeName);
         var keys = new RedisKeys(TestStores.UniquePrefix());
-        var options = new RateLimitOptions { Burst = TimeSpan.FromMilliseconds(100), Horizon = TimeSpan.Zero, Utilization = 1.0 };
+        var options = new RateLimitOptions { Burst = TimeSpan.FromMilliseconds(100), Horizon = TimeSpan.Zero, Utilization = 1.0, Slice = TimeSpan.Zero };
         configure?.Invoke(options);
         return new Fixture(new RateLimitStore(store.Connection, new JobScripts(store.Connection), keys, Options.Create(options)), keys, store.Connection, "openai/gpt-4o-mini");
     }
@@ -263,6 +263,27 @@ public sealed class PermitScriptTests
 
         Assert.Equal(60, (await f.Store.AcquireAsync(scope, [new PermitRequest("p3", 10, -1)])).Grants.Single().Tokens);
         Assert.Equal(17, (await f.Store.AcquireAsync(scope, [new PermitRequest("p4", 10, 7)])).Grants.Single().Tokens);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Names), MemberType = typeof(TestStores))]
+    public async Task Large_items_never_put_more_than_a_slice_of_tokens_into_any_rolling_second(string storeName)
+    {
+        // 60,000 TPM is 1,000 tokens in any second at the provider. A bucket alone would let 1,000/s plus one
+        // 450-token item through; the slice log holds two such items per second, whatever the burst.
+        var f = Create(storeName, o => { o.Burst = TimeSpan.FromSeconds(1); o.Horizon = TimeSpan.FromSeconds(5); o.Slice = TimeSpan.FromSeconds(1); });
+        var scope = f.Limits(tpm: 60_000);
+        var before = await f.StoreNowMs();
+
+        var result = await f.Store.AcquireAsync(scope, Items(20, prompt: 430, maxOutput: 20));
+
+        var sends = result.Grants.Select(g => (At: before + (long)g.Offset.TotalMilliseconds, g.Tokens)).ToList();
+        Assert.True(sends.Count >= 8, $"only {sends.Count} granted over a 5 s horizon");
+        foreach (var (at, _) in sends)
+        {
+            var inSecond = sends.Where(s => s.At > at - 1000 && s.At <= at).Sum(s => s.Tokens);
+            Assert.True(inSecond <= 1000, $"{inSecond} tokens in the second ending at +{at - before} ms");
+        }
     }
 
     [Theory]
