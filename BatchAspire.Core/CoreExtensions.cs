@@ -4,6 +4,7 @@ using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Queue;
+using BatchAspire.Core.RateLimiting;
 using BatchAspire.Core.Retries;
 using BatchAspire.Core.Store;
 using BatchAspire.Core.Telemetry;
@@ -41,7 +42,7 @@ public static class CoreExtensions
         services.AddSingleton<RetryPolicy>();
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<PricingTable>();
-        services.AddSingleton<TokenEstimator>();
+        services.AddSingleton<Pricing.TokenEstimator>();
         services.AddSingleton<CallEstimator>();
         services.AddSingleton<JobEstimator>();
         services.AddSingleton<TenantUsageStore>();
@@ -49,6 +50,7 @@ public static class CoreExtensions
         services.AddSingleton<Modes.ModePlanner>();
         services.AddSingleton<Modes.Economy.ProviderBatchClients>();
         services.AddSingleton<Modes.Economy.ProviderBatchStore>();
+        services.AddBatchRateLimiting();
 
 #pragma warning disable EXTEXP0001 // experimental, but the documented way to opt one client out of ConfigureHttpClientDefaults
         services.AddHttpClient(ProviderRegistry.HttpClientName)

@@ -1,5 +1,6 @@
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Queue;
+using BatchAspire.Core.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Worker;
@@ -13,6 +14,7 @@ public sealed class ItemScheduler(
     ItemProcessor processor,
     ResultWriter results,
     InFlightItems inFlight,
+    RateLimiter limiter,
     IOptions<WorkerOptions> options,
     ILogger<ItemScheduler> logger) : BackgroundService
 {
@@ -31,7 +33,9 @@ public sealed class ItemScheduler(
             int slots;
             try
             {
-                slots = await inFlight.AcquireAsync(o.LeaseBatchSize, stoppingToken);
+                // Lease no more than the limiter can grant soon: items waiting for permits hold leases.
+                var room = await limiter.WaitForRoomAsync(stoppingToken);
+                slots = await inFlight.AcquireAsync(Math.Min(o.LeaseBatchSize, room), stoppingToken);
             }
             catch (OperationCanceledException)
             {

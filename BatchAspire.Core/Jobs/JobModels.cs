@@ -81,6 +81,8 @@ public sealed record AttemptRecord
     public long StartedAt { get; init; }
     public long LatencyMs { get; init; }
     public long WaitMs { get; init; }
+    /// <summary>Of <see cref="WaitMs"/>, the time spent waiting for a rate-limit permit and its send slot.</summary>
+    public long RateLimitWaitMs { get; init; }
     public int? StatusCode { get; init; }
     public required string Outcome { get; init; }
     public string? ErrorCode { get; init; }

@@ -72,6 +72,11 @@ public sealed class ProvidersValidation : IValidateOptions<ProvidersOptions>
             }
             if (o.Models.Count == 0) errors.Add($"{key}:Models must list at least one model name or prefix (e.g. 'gpt-*').");
             if (o.FailureRate is < 0 or > 1) errors.Add($"{key}:FailureRate must be between 0 and 1.");
+            if (o.RateLimitRate is < 0 or > 1) errors.Add($"{key}:RateLimitRate must be between 0 and 1.");
+            foreach (var (model, l) in o.ModelLimits)
+            {
+                if (l.RequestsPerMinute < 0 || l.TokensPerMinute < 0 || l.MaxConcurrency < 0) errors.Add($"{key}:ModelLimits:{model} values must not be negative.");
+            }
             if (o.LatencyMs < 0 || o.LatencyJitterMs < 0) errors.Add($"{key}:LatencyMs and LatencyJitterMs must not be negative.");
             if (o.DefaultMaxTokens < 1) errors.Add($"{key}:DefaultMaxTokens must be at least 1.");
             if (o.Timeout <= TimeSpan.Zero) errors.Add($"{key}:Timeout must be positive.");

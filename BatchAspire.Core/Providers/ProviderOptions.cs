@@ -51,11 +51,15 @@ public sealed class ProviderOptions
     /// <c>max_tokens</c> nor <c>max_completion_tokens</c> (the Messages API requires one). Default 4096.
     /// </summary>
     public int DefaultMaxTokens { get; set; } = 4096;
+    /// <summary>Per-model overrides of <see cref="Limits"/> (<c>ModelLimits:{model}:RequestsPerMinute</c>); a 0 keeps the provider's value.</summary>
+    public Dictionary<string, ProviderLimits> ModelLimits { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     // Simulated provider only.
     public double LatencyMs { get; set; }
     public double LatencyJitterMs { get; set; }
     public double FailureRate { get; set; }
+    /// <summary>Fraction of calls the simulator answers with a 429 <c>rate_limit_exceeded</c>.</summary>
+    public double RateLimitRate { get; set; }
 }
 
 /// <summary>Limits of one limit scope (provider account + model). 0 means not configured.</summary>

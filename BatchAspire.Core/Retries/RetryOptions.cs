@@ -21,6 +21,14 @@ public sealed class RetryOptions
     [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00", ErrorMessage = "BatchAspire:Retries:RetryWindow must be between 0 and 30 days.")]
     public TimeSpan RetryWindow { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>Quick retries of a transient failure inside the same lease, for sub-second hiccups (counted as attempts).</summary>
+    [Range(0, 10, ErrorMessage = "BatchAspire:Retries:InProcessRetries must be between 0 and 10.")]
+    public int InProcessRetries { get; set; } = 2;
+
+    /// <summary>First delay of the in-process retries (exponential with jitter, capped at 1 s); longer waits go to the durable delayed set.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "BatchAspire:Retries:InProcessDelay must be between 0 and 1 second.")]
+    public TimeSpan InProcessDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>The longest a provider's retry-after is honoured before trying again.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "BatchAspire:Retries:MaxRateLimitWait must be between 0 and 1 hour.")]
     public TimeSpan MaxRateLimitWait { get; set; } = TimeSpan.FromMinutes(1);

@@ -22,6 +22,8 @@ public sealed class JobScripts(IConnectionMultiplexer redis)
     public const string DeleteFile = "delete_file";
     public const string ReserveBudget = "reserve_budget";
     public const string FallBackToFast = "fall_back_to_fast";
+    public const string AcquirePermit = "acquire_permit";
+    public const string ReleasePermit = "release_permit";
 
     private static readonly Lazy<IReadOnlyDictionary<string, string>> Sources = new(LoadSources);
     private readonly ConcurrentDictionary<string, byte[]> _hashes = new();

@@ -40,6 +40,19 @@ public sealed class RedisKeys(string prefix)
 
     /// <summary>The KEYS layout of the file scripts (create_file, delete_file): meta, lines, tenant index.</summary>
     public RedisKey[] FileScriptKeys(string fileId, string tenant) => [FileMeta(fileId), FileLines(fileId), TenantFiles(tenant)];
+    /// <summary>Rate-limit state of a limit scope (<c>provider/model</c>): GCRA arrival times, cooldown, quota stop, learned limits, token accounting.</summary>
+    public RedisKey LimitState(string scope) => $"{Prefix}limit:{{{scope}}}:state";
+
+    /// <summary>Concurrency permits of a limit scope: permit id → expiry (ms), so a crashed Worker's slots free themselves.</summary>
+    public RedisKey LimitPermits(string scope) => $"{Prefix}limit:{{{scope}}}:permits";
+
+    /// <summary>A scope's sends of the last slice (member <c>permit|cost</c> → send time), per dimension (<c>req</c>, <c>tok</c>).</summary>
+    public RedisKey LimitSlice(string scope, string dimension) => $"{Prefix}limit:{{{scope}}}:slice:{dimension}";
+
+    /// <summary>A job's own (lower) limits within a scope; same hash tag, so one script touches one slot.</summary>
+    public RedisKey LimitJobState(string scope, string jobId) => $"{Prefix}limit:{{{scope}}}:job:{jobId}:state";
+
+    public RedisKey LimitJobPermits(string scope, string jobId) => $"{Prefix}limit:{{{scope}}}:job:{jobId}:permits";
 
     /// <summary>
     /// The fixed KEYS layout every job script takes (documented in Scripts/_lib.lua). Only create_job

@@ -40,6 +40,12 @@ public sealed class SimulatedProvider(ProviderOptions options, TimeProvider time
             return new ProviderResponse(ProviderOutcome.Transient, 500, ErrorBody(error), Error: error);
         }
 
+        if (options.RateLimitRate > 0 && Random.Shared.NextDouble() < options.RateLimitRate)
+        {
+            var limited = new ItemError("rate_limit_exceeded", "The simulator rate limited this attempt on purpose (BatchAspire:Providers:sim:RateLimitRate).");
+            return new ProviderResponse(ProviderOutcome.RateLimited, 429, ErrorBody(limited), Error: limited, RetryAfter: TimeSpan.FromMilliseconds(100));
+        }
+
         var prompt = PromptText(request.Body);
         var usage = new TokenUsage(Math.Max(1, prompt.Length / 4), 8);
         var embeddings = request.Url.EndsWith("/embeddings", StringComparison.Ordinal);
