@@ -9,7 +9,10 @@ namespace BatchAspire.Core.Queue;
 public sealed class InFlightItems(int capacity)
 {
     private readonly SemaphoreSlim _slots = new(capacity, capacity);
-    private readonly ConcurrentDictionary<(string JobId, long Index), LeasedItem> _items = new();
+
+    // Keyed by the leased copy itself, not by (job, index): when a lease runs out under a slow call and the same
+    // item is leased again here, both copies are in flight and each must give back its own slot exactly once.
+    private readonly ConcurrentDictionary<LeasedItem, byte> _items = new(ReferenceEqualityComparer.Instance);
 
     public int Capacity { get; } = capacity;
     public int Count => _items.Count;
@@ -28,12 +31,12 @@ public sealed class InFlightItems(int capacity)
         if (count > 0) _slots.Release(count);
     }
 
-    public void Add(LeasedItem item) => _items[(item.JobId, item.Index)] = item;
+    public void Add(LeasedItem item) => _items[item] = 0;
 
     public void Remove(LeasedItem item)
     {
-        if (_items.TryRemove((item.JobId, item.Index), out _)) _slots.Release();
+        if (_items.TryRemove(item, out _)) _slots.Release();
     }
 
-    public IEnumerable<LeasedItem> Snapshot() => _items.Values;
+    public IEnumerable<LeasedItem> Snapshot() => _items.Keys;
 }
