@@ -22,6 +22,14 @@ internal sealed class PermitGate(PermitScope scope, RateLimiter owner)
     public string? StopMessage { get; private set; }
     public bool BlockedOnConcurrency { get; private set; }
 
+    /// <summary>A call of this process to this scope has completed, so the next ones leave on time.</summary>
+    public bool Warm => _warm.Task.IsCompleted;
+
+    private readonly TaskCompletionSource _warm = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _coldCallOut;
+
+    public void MarkWarm() => _warm.TrySetResult();
+
     public int Waiting
     {
         get { lock (_lock) return _queue.Count; }
@@ -83,9 +91,16 @@ internal sealed class PermitGate(PermitScope scope, RateLimiter owner)
         while (true)
         {
             List<LinkedListNode<Waiter>> batch = [];
+            if (_coldCallOut && !Warm)
+            {
+                // This process's first call is still out: the rest wait until it answers (or a while at most).
+                await Task.WhenAny(_warm.Task, Task.Delay(options.ColdStart + options.ColdStart, owner.Time));
+                MarkWarm();
+            }
+            var cold = !Warm;
             lock (_lock)
             {
-                for (var n = _queue.First; n is not null && batch.Count < options.MaxBatch; n = n.Next) batch.Add(n);
+                for (var n = _queue.First; n is not null && batch.Count < (cold ? 1 : options.MaxBatch); n = n.Next) batch.Add(n);
                 if (batch.Count == 0)
                 {
                     _running = false;
@@ -99,10 +114,13 @@ internal sealed class PermitGate(PermitScope scope, RateLimiter owner)
                 if (!await WaitOrHandBackAsync(cooldown, AcquireResult.Cooldown)) continue;
             }
 
+            await owner.CalibrateAsync();
             AcquireResult result;
+            var asked = owner.Time.GetUtcNow();
             try
             {
-                result = await owner.Store.AcquireAsync(Scope, [.. batch.Select(n => n.Value.Request)]);
+                result = await owner.Store.AcquireAsync(Scope,
+                    [.. batch.Select(n => cold ? n.Value.Request with { LatenessAllowanceMs = (long)options.ColdStart.TotalMilliseconds } : n.Value.Request)]);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -112,6 +130,8 @@ internal sealed class PermitGate(PermitScope scope, RateLimiter owner)
             }
 
             var answered = owner.Time.GetUtcNow();
+            // Slots are on the store's clock: map them onto ours, so a slow answer does not make every slot late.
+            var storeNow = owner.Clock.ToLocal(result.StoreNow, asked, answered);
             for (var i = 0; i < result.Grants.Count; i++)
             {
                 var node = batch[i];
@@ -120,12 +140,13 @@ internal sealed class PermitGate(PermitScope scope, RateLimiter owner)
                 {
                     if (node.List is not null) _queue.Remove(node);
                 }
-                var permit = new Permit(Scope, node.Value.Request.PermitId, grant.Tokens, node.Value.Request.MaxOutputTokens < 0, answered + grant.Offset, node.Value.RequestedAt);
+                var permit = new Permit(Scope, node.Value.Request.PermitId, grant.Tokens, node.Value.Request.MaxOutputTokens < 0, storeNow + grant.Offset, node.Value.RequestedAt);
                 node.Value.Registration.Dispose();
                 // Cancelled while the store granted it: give the slot back unused.
                 if (!node.Value.Completion.TrySetResult(permit)) owner.Release(permit, null);
             }
             owner.RecordGrants(result.Grants.Count);
+            if (cold && result.Grants.Count > 0) _coldCallOut = true;
             BlockedOnConcurrency = result.Reason == AcquireResult.Concurrency;
             if (result.Grants.Count == batch.Count) continue;
 
@@ -138,6 +159,11 @@ internal sealed class PermitGate(PermitScope scope, RateLimiter owner)
                     break;
                 case AcquireResult.Cooldown:
                     if (answered + result.RetryIn > CooldownUntil) CooldownUntil = answered + result.RetryIn;
+                    break;
+                case AcquireResult.Rate:
+                    // The store said when the next slot enters the horizon; asking a little later (while slots
+                    // already held keep this process busy) takes several at once instead of one per call.
+                    await WaitOrHandBackAsync(result.RetryIn + options.Horizon * 2 / 3, result.Reason);
                     break;
                 default:
                     await WaitOrHandBackAsync(result.RetryIn, result.Reason);

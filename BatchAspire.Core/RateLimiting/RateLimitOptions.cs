@@ -9,12 +9,20 @@ public sealed class RateLimitOptions
 
     /// <summary>
     /// How much rate a scope may save up while idle, as time at the limit (one request at least). A bucket that
-    /// starts full with a minute's worth gets 429s from providers that enforce the limit in sub-minute slices; one
-    /// second's worth is what a per-second slice holds (the slice log below keeps it to the slice exactly), and
-    /// stays within the minute's headroom left by <see cref="Utilization"/>.
+    /// starts full with a minute's worth gets 429s from providers that enforce the limit in sub-minute slices. Even
+    /// one second's worth, which a per-second slice holds in theory, sends calls in clusters whose stragglers then
+    /// share a second with the next cluster; evenly spaced calls tolerate lateness far better. Hence 0: one
+    /// request, then an even spacing. Raise it for providers that do not slice.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "BatchAspire:RateLimits:Burst must be between 0 and 1 minute.")]
-    public TimeSpan Burst { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Burst { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// A call that could not leave within this long after its reserved slot (a busy machine, a cooldown) gives the
+    /// slot back and takes a new one: sent late, it would share a rolling second with calls reserved after it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10", ErrorMessage = "BatchAspire:RateLimits:MaxLateness must be between 1 ms and 10 seconds.")]
+    public TimeSpan MaxLateness { get; set; } = TimeSpan.FromMilliseconds(15);
 
     /// <summary>
     /// The sub-minute slice providers also enforce each per-minute limit in (OpenAI: 600 RPM is also 10 in any
@@ -24,17 +32,24 @@ public sealed class RateLimitOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "BatchAspire:RateLimits:Slice must be between 0 and 1 minute.")]
     public TimeSpan Slice { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How late a Worker's first call to a scope may reach the provider after its slot (JIT, a new connection, a
+    /// TLS handshake). That call goes alone and is logged this much later, so calls reserved after it stay clear.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "BatchAspire:RateLimits:ColdStart must be between 0 and 10 seconds.")]
+    public TimeSpan ColdStart { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How far ahead one store call may reserve evenly spaced send slots (fewer round trips, same continuous rate).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "BatchAspire:RateLimits:Horizon must be between 0 and 30 seconds.")]
     public TimeSpan Horizon { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// The fraction of a limit aimed at. The rest absorbs the jitter between a reserved slot and the provider seeing
-    /// the call: at 600 RPM, 0.97 spaces calls 103 ms apart, so a call may arrive ~30 ms late without an 11th landing
+    /// the call: at 600 RPM, 0.96 spaces calls 104 ms apart, so a call may arrive ~40 ms late without an 11th landing
     /// in a rolling second.
     /// </summary>
     [Range(0.1, 1.0, ErrorMessage = "BatchAspire:RateLimits:Utilization must be between 0.1 and 1.")]
-    public double Utilization { get; set; } = 0.97;
+    public double Utilization { get; set; } = 0.96;
 
     /// <summary>Calls in flight per scope while its limits are neither configured nor yet announced by the provider.</summary>
     [Range(1, 10_000, ErrorMessage = "BatchAspire:RateLimits:UnknownLimitsConcurrency must be between 1 and 10,000.")]
@@ -58,7 +73,7 @@ public sealed class RateLimitOptions
 
     /// <summary>How long releases are gathered before one store call records them (a 429, a quota stop or a concurrency wait flushes at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "BatchAspire:RateLimits:ReleaseLinger must be between 0 and 10 seconds.")]
-    public TimeSpan ReleaseLinger { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan ReleaseLinger { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a scope stays stopped after the provider said its quota is exhausted.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "BatchAspire:RateLimits:QuotaStop must be between 1 second and 1 day.")]

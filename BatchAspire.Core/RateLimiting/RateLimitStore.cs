@@ -5,14 +5,17 @@ using StackExchange.Redis;
 
 namespace BatchAspire.Core.RateLimiting;
 
-/// <summary>One item's claim on a scope: its permit id and the token estimate to reserve.</summary>
-public sealed record PermitRequest(string PermitId, long PromptTokens, long MaxOutputTokens);
+/// <summary>One item's claim on a scope: its permit id, the token estimate to reserve, and how late it may reach the provider.</summary>
+public sealed record PermitRequest(string PermitId, long PromptTokens, long MaxOutputTokens, long LatenessAllowanceMs = 0);
 
 /// <summary>A granted slot: send <see cref="Offset"/> after the store answered, reserving <see cref="Tokens"/>.</summary>
 public readonly record struct PermitGrant(TimeSpan Offset, long Tokens);
 
-/// <summary>The store's answer for a batch: the first <c>Grants.Count</c> items may go; the rest retry after <see cref="RetryIn"/>.</summary>
-public sealed record AcquireResult(IReadOnlyList<PermitGrant> Grants, TimeSpan RetryIn, string Reason, string? Message)
+/// <summary>
+/// The store's answer for a batch: the first <c>Grants.Count</c> items may go, each at <see cref="StoreNow"/> plus
+/// its offset (the store's clock); the rest retry after <see cref="RetryIn"/>.
+/// </summary>
+public sealed record AcquireResult(IReadOnlyList<PermitGrant> Grants, TimeSpan RetryIn, string Reason, string? Message, DateTimeOffset StoreNow)
 {
     public const string Ok = "ok";
     public const string Rate = "rate";
@@ -38,8 +41,12 @@ public sealed record ScopeFeedback(TimeSpan Cooldown, TimeSpan QuotaStop, string
 public sealed record ScopeAccounting(
     long RequestsGranted, long RequestsReleased, long RequestsNotAdmitted,
     long TokensReserved, long TokensRefunded, long TokensExtra, long TokensActual,
-    long LearnedRpm, long LearnedTpm, double AverageOutput, DateTimeOffset? CooldownUntil, DateTimeOffset? QuotaStopUntil)
+    long LearnedRpm, long LearnedTpm, double AverageOutput, DateTimeOffset? CooldownUntil, DateTimeOffset? QuotaStopUntil,
+    long AcquireCalls, long ReleaseCalls)
 {
+    /// <summary>Store round trips the limiter cost per granted call.</summary>
+    public double RoundTripsPerCall => RequestsGranted == 0 ? 0 : (AcquireCalls + ReleaseCalls) / (double)RequestsGranted;
+
     /// <summary>Reserved minus refunded plus charged: what the limiter holds against the scope for finished calls.</summary>
     public long TokensAccounted => TokensReserved - TokensRefunded + TokensExtra;
 }
@@ -56,7 +63,7 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
     {
         var o = options.Value;
         var job = scope.JobLimits ?? ScopeLimits.None;
-        var args = new RedisValue[15 + items.Count * 3];
+        var args = new RedisValue[15 + items.Count * 4];
         args[0] = scope.Limits.RequestsPerMinute;
         args[1] = scope.Limits.TokensPerMinute;
         args[2] = scope.Limits.MaxConcurrency;
@@ -74,9 +81,10 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
         args[14] = (long)o.Slice.TotalMilliseconds;
         for (var i = 0; i < items.Count; i++)
         {
-            args[15 + i * 3] = items[i].PermitId;
-            args[16 + i * 3] = items[i].PromptTokens;
-            args[17 + i * 3] = items[i].MaxOutputTokens;
+            args[15 + i * 4] = items[i].PermitId;
+            args[16 + i * 4] = items[i].PromptTokens;
+            args[17 + i * 4] = items[i].MaxOutputTokens;
+            args[18 + i * 4] = items[i].LatenessAllowanceMs;
         }
         Interlocked.Increment(ref _calls);
         var raw = (RedisResult[])(await scripts.RunAsync(JobScripts.AcquirePermit, Keys(scope), args))!;
@@ -85,10 +93,10 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
         var grants = new PermitGrant[granted];
         for (var i = 0; i < granted; i++)
         {
-            grants[i] = new PermitGrant(TimeSpan.FromMilliseconds((long)raw[3 + i * 2]), (long)raw[4 + i * 2]);
+            grants[i] = new PermitGrant(TimeSpan.FromMilliseconds((long)raw[4 + i * 2]), (long)raw[5 + i * 2]);
         }
-        var message = reason == AcquireResult.Quota && raw.Length > 3 ? raw[3].ToString() : null;
-        return new AcquireResult(grants, TimeSpan.FromMilliseconds((long)raw[1]), reason, message);
+        var message = reason == AcquireResult.Quota && raw.Length > 4 ? raw[4].ToString() : null;
+        return new AcquireResult(grants, TimeSpan.FromMilliseconds((long)raw[1]), reason, message, DateTimeOffset.FromUnixTimeMilliseconds((long)raw[3]));
     }
 
     public async Task ReleaseAsync(PermitScope scope, IReadOnlyList<PermitRelease> releases, ScopeFeedback feedback)
@@ -116,6 +124,13 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
         await scripts.RunAsync(JobScripts.ReleasePermit, Keys(scope), args);
     }
 
+    /// <summary>The store's clock (Redis TIME), for calibrating a process's view of it.</summary>
+    public async Task<DateTimeOffset> StoreTimeAsync()
+    {
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        return new DateTimeOffset(await server.TimeAsync(), TimeSpan.Zero);
+    }
+
     public async Task<ScopeAccounting> AccountingAsync(string scope)
     {
         var f = (await redis.GetDatabase().HashGetAllAsync(keys.LimitState(scope))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
@@ -125,7 +140,8 @@ public sealed class RateLimitStore(IConnectionMultiplexer redis, JobScripts scri
         return new ScopeAccounting(
             L("requests_granted"), L("requests_released"), L("requests_not_admitted"),
             L("tokens_reserved"), L("tokens_refunded"), L("tokens_extra"), L("tokens_actual"),
-            L("learned_rpm"), L("learned_tpm"), D("out_avg"), T("cooldown_until"), T("quota_stop_until"));
+            L("learned_rpm"), L("learned_tpm"), D("out_avg"), T("cooldown_until"), T("quota_stop_until"),
+            L("acquire_calls"), L("release_calls"));
     }
 
     /// <summary>Marks the job with a scope-wide error (the first one wins), so a quota stop is visible on the job itself.</summary>

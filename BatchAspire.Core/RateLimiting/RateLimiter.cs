@@ -43,6 +43,34 @@ public sealed class RateLimiter : IAsyncDisposable
     internal RateLimitOptions Options { get; }
     internal TimeProvider Time { get; }
     internal ILogger Logger { get; }
+    internal StoreClock Clock { get; } = new();
+
+    private Task? _calibration;
+
+    /// <summary>
+    /// Once per process, before the first slot is mapped: a few quick TIME round trips pin the store's clock, so a
+    /// slow first answer (JIT, script load) cannot skew where every later slot lands on this process's clock.
+    /// </summary>
+    internal Task CalibrateAsync()
+    {
+        lock (_lock) return _calibration ??= Task.Run(async () =>
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                try
+                {
+                    var asked = Time.GetUtcNow();
+                    var storeNow = await Store.StoreTimeAsync();
+                    Clock.Sample(storeNow, asked, Time.GetUtcNow());
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException or NotSupportedException)
+                {
+                    Logger.LogDebug(ex, "Store clock calibration failed; slots map through acquire round trips only");
+                    return;
+                }
+            }
+        });
+    }
 
     /// <summary>Calls in this process between asking for a permit and being sent.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
@@ -83,28 +111,39 @@ public sealed class RateLimiter : IAsyncDisposable
         try
         {
             var gate = _gates.GetOrAdd(scope, s => new PermitGate(s, this));
-            var id = $"{_idPrefix}:{Interlocked.Increment(ref _nextId)}";
-            var permit = await gate.EnqueueAsync(new PermitRequest(id, estimate.PromptTokens, estimate.MaxOutputTokens), cancellationToken);
-            try
+            while (true)
             {
-                while (true)
+                var id = $"{_idPrefix}:{Interlocked.Increment(ref _nextId)}";
+                var permit = await gate.EnqueueAsync(new PermitRequest(id, estimate.PromptTokens, estimate.MaxOutputTokens), cancellationToken);
+                try
                 {
-                    var now = Time.GetUtcNow();
-                    if (gate.StoppedUntil > now) throw new PermitDeniedException(AcquireResult.Quota, gate.StoppedUntil - now, gate.StopMessage);
-                    var until = permit.SendAt > gate.CooldownUntil ? permit.SendAt : gate.CooldownUntil;
-                    if (until <= now) return permit;
-                    await Task.Delay(until - now, Time, cancellationToken);
+                    if (await WaitForSlotAsync(gate, permit, cancellationToken)) return permit;
                 }
-            }
-            catch
-            {
+                catch
+                {
+                    Release(permit, null);
+                    throw;
+                }
+                // Too late for its slot: give it back unused and take a fresh one.
                 Release(permit, null);
-                throw;
             }
         }
         finally
         {
             if (Interlocked.Decrement(ref _waiting) < BacklogTarget) SignalRoom();
+        }
+    }
+
+    /// <summary>Waits for the permit's slot (and any cooldown); false when it is now too late to use it.</summary>
+    private async Task<bool> WaitForSlotAsync(PermitGate gate, Permit permit, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var now = Time.GetUtcNow();
+            if (gate.StoppedUntil > now) throw new PermitDeniedException(AcquireResult.Quota, gate.StoppedUntil - now, gate.StopMessage);
+            var until = permit.SendAt > gate.CooldownUntil ? permit.SendAt : gate.CooldownUntil;
+            if (until <= now) return now - permit.SendAt <= Options.MaxLateness;
+            await Task.Delay(until - now, Time, cancellationToken);
         }
     }
 
@@ -128,6 +167,7 @@ public sealed class RateLimiter : IAsyncDisposable
             _ => response?.Limits is { } snapshot ? new ScopeFeedback(TimeSpan.Zero, TimeSpan.Zero, null, snapshot) : ScopeFeedback.None,
         };
         var gate = _gates.GetValueOrDefault(permit.Scope);
+        if (response is not null) gate?.MarkWarm();
         if (feedback.IsUrgent) gate?.Apply(feedback);
         _releases.Writer.TryWrite((permit, new PermitRelease(permit.Id, permit.ReservedTokens, actual, bucketDelta, output), feedback));
         if (feedback.IsUrgent || gate is { BlockedOnConcurrency: true }) FlushNow();

@@ -21,18 +21,23 @@
 --   8 horizon ms, 9 utilization (fraction of the limit aimed at), 10 concurrency while limits are unknown,
 --   11 permit ttl ms, 12 output estimate when neither max_tokens nor a learned average is known,
 --   13 retry hint ms when only concurrency is short, 14 job state ttl ms, 15 slice ms (0 = no slice log),
---   then triples: permit id, prompt tokens, max output tokens (-1 = not given).
--- Returns {granted, retry_in_ms, reason, offset_ms 1, tokens 1, offset_ms 2, tokens 2, ...} with reason
--- 'ok' | 'rate' | 'concurrency' | 'cooldown' | 'quota' (then a 4th element: the provider's message).
+--   then quads: permit id, prompt tokens, max output tokens (-1 = not given), lateness allowance ms (a cold
+--   Worker's first call may reach the provider that much after its slot: it is logged that much later, which
+--   keeps later slots clear of it whenever it arrives).
+-- Returns {granted, retry_in_ms, reason, store now ms, offset_ms 1, tokens 1, offset_ms 2, tokens 2, ...} with
+-- reason 'ok' | 'rate' | 'concurrency' | 'cooldown' | 'quota' (then a 5th element: the provider's message).
+-- Offsets are from the store's now, which the caller maps to its own clock (it may be skewed).
 local now = now_ms()
 local scope = KEYS[1]
+-- Store round trips the limiter costs, for measuring it (one per acquire call, one per release batch).
+redis.call('HINCRBY', scope, 'acquire_calls', 1)
 
 local stop_until = tonumber(redis.call('HGET', scope, 'quota_stop_until') or '0') or 0
 if stop_until > now then
-  return {0, math.ceil(stop_until - now), 'quota', redis.call('HGET', scope, 'quota_message') or 'insufficient_quota'}
+  return {0, math.ceil(stop_until - now), 'quota', now, redis.call('HGET', scope, 'quota_message') or 'insufficient_quota'}
 end
 local cooldown = tonumber(redis.call('HGET', scope, 'cooldown_until') or '0') or 0
-if cooldown > now then return {0, math.ceil(cooldown - now), 'cooldown'} end
+if cooldown > now then return {0, math.ceil(cooldown - now), 'cooldown', now} end
 
 local burst_ms = tonumber(ARGV[7])
 local horizon = tonumber(ARGV[8])
@@ -128,7 +133,7 @@ if out_n > 0 then output_estimate = math.ceil(tonumber(redis.call('HGET', scope,
 local granted, retry, reason = 0, 0, 'ok'
 local out = {}
 local reserved = 0
-for i = 16, #ARGV, 3 do
+for i = 16, #ARGV, 4 do
   local max_out = tonumber(ARGV[i + 2])
   local cost = tonumber(ARGV[i + 1]) + (max_out >= 0 and max_out or output_estimate)
   local short = false
@@ -174,8 +179,9 @@ for i = 16, #ARGV, 3 do
   end
   for _, sl in ipairs(slices) do
     local c = sl.tokens and cost or 1
-    sl.entries[#sl.entries + 1] = {at, c}
-    redis.call('ZADD', sl.key, string.format('%.3f', at), ARGV[i] .. '|' .. c)
+    local logged = at + (tonumber(ARGV[i + 3]) or 0)
+    sl.entries[#sl.entries + 1] = {logged, c}
+    redis.call('ZADD', sl.key, string.format('%.3f', logged), ARGV[i] .. '|' .. c)
   end
   for _, s in ipairs(sets) do
     redis.call('ZADD', s.key, now + ttl, ARGV[i])
@@ -204,6 +210,6 @@ if granted > 0 then
   redis.call('HINCRBY', scope, 'tokens_reserved', reserved)
 end
 
-local result = {granted, retry, reason}
+local result = {granted, retry, reason, now}
 for _, v in ipairs(out) do result[#result + 1] = v end
 return result

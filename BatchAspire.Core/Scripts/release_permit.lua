@@ -16,6 +16,7 @@
 -- Returns the number of permits that were still held.
 local now = now_ms()
 local scope = KEYS[1]
+redis.call('HINCRBY', scope, 'release_calls', 1)
 
 local function push_cooldown(ms)
   if ms <= 0 then return end

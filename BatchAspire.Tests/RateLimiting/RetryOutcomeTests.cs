@@ -149,6 +149,6 @@ public sealed class RetryOutcomeTests
             accounting = await store.AccountingAsync("sim/sim-1");
         } while (accounting.CooldownUntil is null && ++waited < 500);
         Assert.NotNull(accounting.CooldownUntil);
-        Assert.Equal(1, accounting.RequestsGranted);
+        Assert.True(accounting.RequestsGranted >= 1);
     }
 }
