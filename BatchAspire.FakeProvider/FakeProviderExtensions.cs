@@ -45,6 +45,7 @@ internal static class FakeProviderExtensions
         routes.MapAnthropicEndpoints();
         routes.MapGeminiEndpoints();
         routes.MapOpenAIBatchEndpoints();
+        routes.MapAnthropicBatchEndpoints();
         routes.MapStatsEndpoints();
         routes.MapAdminEndpoints();
         return routes;
