@@ -46,6 +46,7 @@ internal static class FakeProviderExtensions
         routes.MapGeminiEndpoints();
         routes.MapOpenAIBatchEndpoints();
         routes.MapAnthropicBatchEndpoints();
+        routes.MapGeminiBatchEndpoints();
         routes.MapStatsEndpoints();
         routes.MapAdminEndpoints();
         return routes;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using BatchAspire.Core.Modes.Economy.Anthropic;
+using BatchAspire.Core.Modes.Economy.Gemini;
 using BatchAspire.Core.Modes.Economy.OpenAI;
 using BatchAspire.Core.Providers;
 
@@ -11,7 +12,7 @@ public sealed class ProviderBatchClients(ProviderRegistry providers, IHttpClient
     private readonly ConcurrentDictionary<string, IProviderBatchClient> _clients = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Provider types whose batch API this build speaks.</summary>
-    public static bool Supports(string type) => type is ProviderTypes.OpenAI or ProviderTypes.Anthropic;
+    public static bool Supports(string type) => type is ProviderTypes.OpenAI or ProviderTypes.Anthropic or ProviderTypes.Gemini;
 
     public IProviderBatchClient Get(string provider) => _clients.GetOrAdd(provider, name =>
     {
@@ -20,6 +21,7 @@ public sealed class ProviderBatchClients(ProviderRegistry providers, IHttpClient
         {
             ProviderTypes.OpenAI => new OpenAIBatchClient(name, options, httpClients),
             ProviderTypes.Anthropic => new AnthropicBatchClient(name, options, httpClients),
+            ProviderTypes.Gemini => new GeminiBatchClient(name, options, httpClients),
             var type => throw new NotSupportedException($"Provider '{name}' (type {type}) has no batch API in this build."),
         };
     });

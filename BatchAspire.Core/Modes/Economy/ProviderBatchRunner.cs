@@ -176,6 +176,7 @@ public sealed class ProviderBatchRunner(
             foreach (var item in items)
             {
                 if (item is null || item.Provider != provider || taken.Count >= client.Limits.MaxRequests) break;
+                if (type == ProviderTypes.Gemini && taken.Count > 0 && item.Model != taken[0].Model) break; // a Gemini batch runs one model
                 var size = item.Body.GetRawText().Length + item.CustomId.Length + 64;
                 if (bytes + size > client.Limits.MaxBytes) break;
                 var estimate = planner.EstimateInputTokens(item);
