@@ -96,8 +96,10 @@ internal sealed class BatchSimulation(FakeProviderOptions options, TimeProvider 
                 batch.ExpiredAt = now;
                 return;
             }
-            foreach (var line in batch.Lines)
+            var outcomes = new bool[batch.Lines.Count];
+            for (var i = 0; i < batch.Lines.Count; i++)
             {
+                var line = batch.Lines[i];
                 _answersPerCustomId.AddOrUpdate(line.CustomId, 1, static (_, n) => n + 1);
                 if (_random.NextDouble() < Settings.BatchItemErrorRate)
                 {
@@ -117,6 +119,7 @@ internal sealed class BatchSimulation(FakeProviderOptions options, TimeProvider 
                     continue;
                 }
                 completed++;
+                outcomes[i] = true;
                 output.Append(JsonSerializer.Serialize(new
                 {
                     id = "batch_req_" + Guid.NewGuid().ToString("N")[..24],
@@ -127,6 +130,7 @@ internal sealed class BatchSimulation(FakeProviderOptions options, TimeProvider 
             }
             batch.OutputFileId = completed > 0 ? AddFile(Encoding.UTF8.GetBytes(output.ToString())) : null;
             batch.ErrorFileId = failed > 0 ? AddFile(Encoding.UTF8.GetBytes(errors.ToString())) : null;
+            batch.Outcomes = outcomes;
             batch.Completed = completed;
             batch.Failed = failed;
             batch.Status = "completed";
@@ -167,6 +171,8 @@ internal sealed class FakeBatch(string id, string inputFileId, string endpoint, 
     public string? ErrorFileId { get; set; }
     public int Completed { get; set; }
     public int Failed { get; set; }
+    /// <summary>Per line, once the batch completed: answered (true) or answered with an error; for wire formats that render results themselves.</summary>
+    public bool[]? Outcomes { get; set; }
     public (string Code, string Message)? Error { get; private set; }
 
     public void Fail(string code, string message, TimeProvider time)

@@ -45,6 +45,8 @@ internal static class FakeProviderExtensions
         routes.MapAnthropicEndpoints();
         routes.MapGeminiEndpoints();
         routes.MapOpenAIBatchEndpoints();
+        routes.MapAnthropicBatchEndpoints();
+        routes.MapGeminiBatchEndpoints();
         routes.MapStatsEndpoints();
         routes.MapAdminEndpoints();
         return routes;

@@ -32,6 +32,10 @@ internal sealed class ModesHarness : IAsyncDisposable
         {
             ["BatchAspire:Providers:openai:BaseUrl"] = server.BaseUrl,
             ["BatchAspire:Providers:openai:ApiKey"] = Key,
+            ["BatchAspire:Providers:anthropic:BaseUrl"] = server.BaseUrl,
+            ["BatchAspire:Providers:anthropic:ApiKey"] = Key,
+            ["BatchAspire:Providers:gemini:BaseUrl"] = server.RootUrl + "v1beta",
+            ["BatchAspire:Providers:gemini:ApiKey"] = Key,
             ["BatchAspire:Modes:Tick"] = "00:00:00.050",
             ["BatchAspire:Modes:MinPollInterval"] = "00:00:00.050",
             ["BatchAspire:Modes:MaxPollInterval"] = "00:00:00.200",

@@ -25,10 +25,12 @@ public sealed class BatchExpiryTests
         var id = NewJob.NewId();
         var body = JsonDocument.Parse("""{"model":"sim-small","messages":[]}""").RootElement;
         StoredItem[] items = [.. Enumerable.Range(0, 5).Select(i => new StoredItem($"item-{i}", "sim", "sim-small", "/v1/chat/completions", body))];
-        await jobs.CreateAsync(new NewJob(id, "default", "fast", "sim-small", items, null) { CompletionWindow = "1s", CompletionWindowLength = TimeSpan.FromSeconds(1) });
+        await jobs.CreateAsync(new NewJob(id, "default", "fast", "sim-small", items, null) { CompletionWindow = "3s", CompletionWindowLength = TimeSpan.FromSeconds(3) });
 
+        // expires_at is in whole seconds, so a 1 s window could pass within milliseconds of creation; 3 s leaves
+        // at least 2 s for the steps that must happen before the deadline.
         var created = (await jobs.GetAnyAsync(id))!;
-        Assert.Equal(created.InProgressAt + 1, created.ExpiresAt);
+        Assert.Equal(created.InProgressAt + 3, created.ExpiresAt);
         // Before the deadline: one item is leased (in flight) and one finishes normally; expiry does nothing yet.
         var leased = await queue.LeaseAsync(id, 2, TimeSpan.FromMinutes(5));
         Assert.Equal(2, leased.Items.Count);
@@ -36,7 +38,7 @@ public sealed class BatchExpiryTests
         await queue.CompleteAsync(id, [new ItemCompletion(id, done.Index, true, """{"custom_id":"item-0","status":"succeeded"}"""u8.ToArray(), TokenUsage.None, 0)]);
         Assert.Equal((JobStatus.InProgress, false), await queue.ExpireAsync(id, 2));
 
-        // Wait for the store's clock to pass the deadline (at most ~2 s after creation).
+        // Wait for the store's clock to pass the deadline (at most ~4 s after creation).
         var waited = 0;
         while ((await queue.LeaseAsync(id, 1, TimeSpan.FromMinutes(5))).Items.Count > 0 || !await PastDeadlineAsync(queue, id))
         {

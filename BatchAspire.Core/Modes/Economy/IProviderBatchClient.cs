@@ -16,6 +16,9 @@ public interface IProviderBatchClient
     IAsyncEnumerable<BatchItemResult> ResultsAsync(BatchPollResult ended, CancellationToken cancellationToken);
 
     Task CancelAsync(string batchId, CancellationToken cancellationToken);
+
+    /// <summary>A result as the item asked for it (a translated request gets a translated answer); as it is by default.</summary>
+    BatchItemResult ForItem(StoredItem item, BatchItemResult result) => result;
 }
 
 public sealed record ProviderBatchLimits(int MaxRequests, long MaxBytes);
@@ -41,5 +44,12 @@ public sealed record BatchSubmitResult(string? BatchId, BatchRefusal? Refusal);
 /// </summary>
 public sealed record BatchPollResult(string BatchId, string ProviderStatus, bool Ended, ItemError? EndReason, string? OutputRef, string? ErrorRef, BatchRefusal? Failure = null);
 
-/// <summary>One item's answer from a batch, in the provider's per-request format.</summary>
-public sealed record BatchItemResult(string CustomId, bool Succeeded, int? StatusCode, byte[]? Body, TokenUsage? Usage, ItemError? Error);
+/// <summary>
+/// One item's answer from a batch, in the provider's per-request format. A provider that cannot carry our
+/// custom_ids (Anthropic's are limited to 64 of <c>[a-zA-Z0-9_-]</c>, Gemini answers inline requests in order)
+/// names the item by its <see cref="Position"/> in the provider batch instead.
+/// </summary>
+public sealed record BatchItemResult(string CustomId, bool Succeeded, int? StatusCode, byte[]? Body, TokenUsage? Usage, ItemError? Error)
+{
+    public int? Position { get; init; }
+}

@@ -100,11 +100,11 @@ public sealed class ProviderBatchRunner(
             page.Add(result);
             if (page.Count == RecordPage)
             {
-                await RecordAsync(jobId, record, page);
+                await RecordAsync(jobId, record, client, page);
                 page.Clear();
             }
         }
-        await RecordAsync(jobId, record, page);
+        await RecordAsync(jobId, record, client, page);
 
         // Items the batch ended without an answer for (expired, cancelled, failed batch) fail with the batch's reason.
         var reason = poll.EndReason ?? new ItemError("missing_result", $"The provider batch {record.BatchId} ended without a result for this item.");
@@ -117,18 +117,21 @@ public sealed class ProviderBatchRunner(
         logger.LogInformation("Provider batch {BatchId} of job {JobId} ended {Status}; {Missing} items without a result", record.BatchId, jobId, poll.ProviderStatus, unfinished.Count);
     }
 
-    private async Task RecordAsync(string jobId, ProviderBatchRecord record, List<BatchItemResult> results)
+    private async Task RecordAsync(string jobId, ProviderBatchRecord record, IProviderBatchClient client, List<BatchItemResult> results)
     {
         if (results.Count == 0) return;
-        var indexes = await store.IndexesAsync(jobId, [.. results.Select(r => r.CustomId)]);
+        var indexes = results.TrueForAll(r => r.Position is not null)
+            ? new long?[results.Count]
+            : await store.IndexesAsync(jobId, [.. results.Select(r => r.CustomId)]);
         var completions = new List<ItemCompletion>(results.Count);
         for (var i = 0; i < results.Count; i++)
         {
             // A custom_id this batch did not carry is ignored: a result only lands on the item that was sent.
-            if (indexes[i] is not { } index || index < record.Start || index >= record.End) continue;
+            var index = results[i].Position is { } position ? record.Start + position : indexes[i] ?? -1;
+            if (index < record.Start || index >= record.End) continue;
             var item = (await store.ItemsAsync(jobId, index, 1))[0];
             if (item is null) continue;
-            var r = results[i];
+            var r = client.ForItem(item, results[i]);
             var usage = r.Usage ?? TokenUsage.None;
             var cost = usage.TotalTokens > 0 ? prices.Find(item.Model)?.CostPico(usage, batch: true) ?? 0 : 0;
             var attempts = Attempt(record.SubmittedAtMs, r.StatusCode, r.Succeeded ? ProviderOutcome.Success.Name() : ProviderOutcome.Permanent.Name(), r.Error?.Code, record.BatchId);
@@ -173,6 +176,7 @@ public sealed class ProviderBatchRunner(
             foreach (var item in items)
             {
                 if (item is null || item.Provider != provider || taken.Count >= client.Limits.MaxRequests) break;
+                if (type == ProviderTypes.Gemini && taken.Count > 0 && item.Model != taken[0].Model) break; // a Gemini batch runs one model
                 var size = item.Body.GetRawText().Length + item.CustomId.Length + 64;
                 if (bytes + size > client.Limits.MaxBytes) break;
                 var estimate = planner.EstimateInputTokens(item);
