@@ -10,6 +10,7 @@ namespace BatchAspire.Tests.RateLimiting;
 /// Real Worker processes against the fake provider (a real Kestrel server that enforces rolling-window limits with
 /// per-second slices and answers 429s as OpenAI does). The provider's own counters are the referee.
 /// </summary>
+[Collection(BatchAspire.Tests.Infrastructure.TimingSensitiveCollection.Name)]
 public sealed class FakeProviderLimitTests
 {
     private const string Model = "gpt-4o-mini";

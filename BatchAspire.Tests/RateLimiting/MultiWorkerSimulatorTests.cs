@@ -5,6 +5,7 @@ using BatchAspire.Tests.Infrastructure;
 namespace BatchAspire.Tests.RateLimiting;
 
 /// <summary>Several real Worker processes sharing one limit through the store, against the built-in simulator.</summary>
+[Collection(BatchAspire.Tests.Infrastructure.TimingSensitiveCollection.Name)]
 public sealed class MultiWorkerSimulatorTests
 {
     private static long[] SendTimes(IEnumerable<JsonElement> results) =>
