@@ -88,13 +88,23 @@ public sealed class RateLimiter : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until fewer calls wait for permits than <see cref="BacklogTarget"/>; returns how many more may be leased.</summary>
+    /// <summary>
+    /// Waits until fewer calls wait for permits than <see cref="BacklogTarget"/>; returns how many more may be leased
+    /// (unbounded while no limited scope is busy in this process, so unlimited work leases full batches).
+    /// </summary>
     public async Task<int> WaitForRoomAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
             Task signal;
-            lock (_lock) signal = _room.Task;
+            bool idle;
+            lock (_lock)
+            {
+                signal = _room.Task;
+                Prune(Time.GetUtcNow());
+                idle = _recentGrantCount == 0;
+            }
+            if (idle && Waiting == 0) return int.MaxValue;
             var room = BacklogTarget - Waiting;
             if (room > 0) return room;
             await signal.WaitAsync(cancellationToken);
