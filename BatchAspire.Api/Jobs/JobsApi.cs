@@ -1,10 +1,7 @@
 using System.Security.Claims;
-using System.Text.Json;
 using BatchAspire.Api.Auth;
 using BatchAspire.Api.Errors;
-using BatchAspire.Core;
 using BatchAspire.Core.Jobs;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -27,30 +24,10 @@ public static class JobsApi
     public static async Task<Results<Accepted<Job>, BadRequest<BatchErrorBody>>> Create(
         HttpContext context, JobSubmission submission, IOptions<JobLimitsOptions> limits)
     {
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = limits.Value.MaxRequestBytes;
-        }
-        if (!context.Request.HasJsonContentType())
-        {
-            return ApiErrors.BadRequest(BatchError.Invalid("Send the job as JSON with Content-Type: application/json.", null, "invalid_content_type"));
-        }
+        var (request, invalid) = await JobRequestBody.ReadAsync(context, limits.Value);
+        if (invalid is not null) return ApiErrors.BadRequest(invalid);
 
-        JobRequest? request;
-        try
-        {
-            request = await JsonSerializer.DeserializeAsync<JobRequest>(context.Request.Body, BatchJson.Options, context.RequestAborted);
-        }
-        catch (JsonException ex)
-        {
-            return ApiErrors.BadRequest(ApiErrors.InvalidJson(ex));
-        }
-        if (request is null)
-        {
-            return ApiErrors.BadRequest(BatchError.Invalid("The request body must be a JSON object with 'items'.", null, "invalid_json"));
-        }
-
-        var (job, error) = await submission.SubmitAsync(context.User.Tenant(), request);
+        var (job, error) = await submission.SubmitAsync(context.User.Tenant(), request!);
         return error is not null ? ApiErrors.BadRequest(error) : TypedResults.Accepted($"/api/jobs/{job!.Id}", job);
     }
 

@@ -16,6 +16,7 @@ public static class RateLimitingExtensions
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<JobRunSettingsCache>();
         services.AddSingleton<ProviderCallPipelines>();
+        services.AddSingleton<Jobs.IRateLimitHeadroom, RateLimitHeadroom>();
         return services;
     }
 }

@@ -181,20 +181,6 @@ public sealed class GeminiBatchClient(string name, ProviderOptions options, IHtt
     {
         using var message = new HttpRequestMessage(method, new Uri($"{_baseUrl}/{path}")) { Content = content };
         if (!string.IsNullOrEmpty(options.ApiKey)) message.Headers.TryAddWithoutValidation("x-goog-api-key", options.ApiKey);
-        var (answer, failure) = await ProviderHttp.SendAsync(httpClients, message, name, options, cancellationToken);
-        if (answer is null) return (null, new BatchRefusal(BatchRefusalKind.TryLater, null, failure!.Error ?? new ItemError("connection_error", "The provider could not be reached.")));
-        using var response = answer.Response;
-        var status = (int)response.StatusCode;
-        if (response.IsSuccessStatusCode) return (JsonDocument.Parse(answer.Body).RootElement.Clone(), null);
-        var classified = GeminiResponseClassifier.Classify(response, answer.Body);
-        var error = classified.Error ?? new ItemError($"http_{status}", $"Provider '{name}' answered {status}.");
-        var kind = response.StatusCode switch
-        {
-            HttpStatusCode.Forbidden => BatchRefusalKind.NotEnabled,
-            HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout => BatchRefusalKind.TryLater,
-            _ when status >= 500 => BatchRefusalKind.TryLater,
-            _ => BatchRefusalKind.Rejected,
-        };
-        return (null, new BatchRefusal(kind, status, error));
+        return await ProviderBatchHttp.SendAsync(httpClients, message, name, options, GeminiResponseClassifier.Classify, cancellationToken);
     }
 }

@@ -131,21 +131,7 @@ public sealed class OpenAIBatchClient(string name, ProviderOptions options, IHtt
     private async Task<(JsonElement? Body, BatchRefusal? Refusal)> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
         using var message = Request(method, path, content);
-        var (answer, failure) = await ProviderHttp.SendAsync(httpClients, message, name, options, cancellationToken);
-        if (answer is null) return (null, new BatchRefusal(BatchRefusalKind.TryLater, null, failure!.Error ?? new ItemError("connection_error", "The provider could not be reached.")));
-        using var response = answer.Response;
-        var status = (int)response.StatusCode;
-        if (response.IsSuccessStatusCode) return (JsonDocument.Parse(answer.Body).RootElement.Clone(), null);
-        var classified = OpenAIResponseClassifier.Classify(response, answer.Body);
-        var error = classified.Error ?? new ItemError($"http_{status}", $"Provider '{name}' answered {status}.");
-        var kind = response.StatusCode switch
-        {
-            HttpStatusCode.Forbidden => BatchRefusalKind.NotEnabled,
-            HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout => BatchRefusalKind.TryLater,
-            _ when status >= 500 => BatchRefusalKind.TryLater,
-            _ => BatchRefusalKind.Rejected,
-        };
-        return (null, new BatchRefusal(kind, status, error));
+        return await ProviderBatchHttp.SendAsync(httpClients, message, name, options, OpenAIResponseClassifier.Classify, cancellationToken);
     }
 
     private static string? FirstErrorCode(JsonElement batch) => FirstError(batch, "code");
